@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Install the Debian packages the workbench needs, only those missing.
+# Silent when everything is present.
+
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+PACKAGES=(
+	gcc-aarch64-linux-gnu	# cross compiler (with libc6-dev-arm64-cross)
+	qemu-system-arm		# qemu-system-aarch64
+	quilt rsync		# apply.sh
+	gcc libc6-dev make bc flex bison libssl-dev libelf-dev cpio perl
+	python3			# kunit.py
+	python3-ply		# checkpatch.pl's spdxcheck.py
+	xz-utils git dpkg-dev	# fetch-kernel.sh
+	shellcheck		# make test
+)
+
+usage() {
+	cat <<USAGE
+Usage: $0 [-h]
+
+Check that these Debian packages are installed and install the missing
+ones (apt-get update, then apt-get install --no-install-recommends):
+  ${PACKAGES[*]}
+Prints nothing when all are present. Installing needs root.
+
+Exit codes: 0 ok, $E_USAGE bad arguments, $E_PREREQ packages missing and not installable.
+USAGE
+}
+
+main() {
+	while getopts h opt; do
+		case $opt in
+		h) usage; exit 0 ;;
+		*) usage >&2; exit "$E_USAGE" ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# -eq 0 ] || { usage >&2; exit "$E_USAGE"; }
+
+	command -v dpkg-query >/dev/null ||
+		die "$E_PREREQ" "not a Debian system (no dpkg-query); install by hand: ${PACKAGES[*]}"
+	local missing=() p
+	for p in "${PACKAGES[@]}"; do
+		[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" = "ii " ] ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+
+	[ "$(id -u)" -eq 0 ] ||
+		die "$E_PREREQ" "missing packages: ${missing[*]}; run: sudo apt-get install --no-install-recommends ${missing[*]}"
+	step "installing ${missing[*]}"
+	APT_LOG=$(mktemp)
+	trap 'rm -f "$APT_LOG"' EXIT
+	if ! { apt-get update &&
+	       DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; } >"$APT_LOG" 2>&1; then
+		tail -n 20 "$APT_LOG" | sed 's/^/    | /' >&2
+		die "$E_PREREQ" "apt-get could not install: ${missing[*]}"
+	fi
+}
+
+main "$@"

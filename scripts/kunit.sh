@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build a KUnit kernel per kunit/<name>.kunitconfig with kunit.py and boot it
+# in QEMU at EL2 (kunit/qemu_arm64_el2.py), then check the results: every
+# KUnit test case and, per config, that KVM came up in VHE mode.
+
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-900}
+
+usage() {
+	cat <<USAGE
+Usage: $0 [-h] [-v] [-t baseline|patched] [CONFIG_NAME...]
+
+For each CONFIG_NAME (default: every $KUNIT_DIR/*.kunitconfig), build
+with kunit.py in $BUILD_DIR/kunit-<tree>-<name> (incremental) and run
+the tests in QEMU with kunit/qemu_arm64_el2.py. Results:
+  $RESULTS_DIR/kunit/<tree>-<name>.{log,ktap,json}
+The last line on stdout is "N passed, N failed[, N skipped]"; the checks
+are every KUnit test case plus one "KVM in VHE mode" check per config.
+
+Options:
+  -t TREE  patched (default; runs apply.sh first) or baseline (pristine tree)
+  -v       show the kunit.py output (build and boot log) as it runs
+  -h       this help
+
+Environment:
+  KVM_S2_WALK_KUNIT_DIR  directory of *.kunitconfig (default <repo>/kunit)
+  KUNIT_TIMEOUT          seconds allowed for the tests to run (default 900)
+  KUNIT_ARGS             more kunit.py run arguments, e.g. a filter_glob or
+                         --kernel_args=kvm-arm.mode=nvhe (words, no quoting)
+  JOBS, CROSS_COMPILE    make -j and cross prefix (default: nproc, aarch64-linux-gnu-)
+  KERNEL_SRC, FORCE, KVM_S2_WALK_CACHE, KVM_S2_WALK_LOCK: see apply.sh -h
+
+Exit codes: 0 all passed, $E_FAIL a test, a check or a build failed,
+$E_USAGE bad arguments or input, $E_PREREQ missing tools.
+USAGE
+}
+
+PASSED=0 FAILED=0 SKIPPED=0
+
+# count KEY LINE: the number after "KEY: " in kunit.py's summary line.
+count() {
+	local n
+	n=$(grep -o "$1: [0-9]*" <<<"$2" | grep -o '[0-9]*$') || true
+	echo "${n:-0}"
+}
+
+# logged LOG CMD...: CMD's output into LOG (and to stderr with -v).
+logged() {
+	local log=$1
+	shift
+	if [ "$VERBOSE" = 1 ]; then
+		"$@" 2>&1 | tee "$log" >&2
+	else
+		"$@" >"$log" 2>&1
+	fi
+}
+
+# run_config NAME: build, boot and check one kunitconfig.
+run_config() {
+	local name=$1 src=$SRC tree=$TREE
+	local cfg=$KUNIT_DIR/$name.kunitconfig bdir=$BUILD_DIR/kunit-$tree-$name
+	local out=$RESULTS_DIR/kunit/$tree-$name kunit=$SRC/tools/testing/kunit/kunit.py
+	local start=$SECONDS rc=0 p=0 f=0 s=0 summary
+	mkdir -p "$RESULTS_DIR/kunit" "$BUILD_DIR"
+	rm -f "$out".*
+
+	step "kunit $tree/$name: build + boot (log: $out.log)"
+	local cmd=(python3 "$kunit" run --qemu_config="$QEMU_CONFIG"
+		   --cross_compile="$CROSS_COMPILE" --kunitconfig="$cfg"
+		   --build_dir="$bdir" --jobs="$JOBS" --raw_output=all
+		   --timeout="$KUNIT_TIMEOUT")
+	# shellcheck disable=SC2206 # KUNIT_ARGS is a list of words on purpose
+	cmd+=(${KUNIT_ARGS:-})
+	with_build_lock logged "$out.log" "${cmd[@]}" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 40 "$out.log" | sed 's/^/    | /' >&2
+		eprintf 'ERROR: kunit.py failed for %s (config or build error, rc %d; log %s)\n' \
+			"$tree/$name" "$rc" "$out.log"
+		FAILED=$((FAILED + 1))
+		return 0
+	fi
+
+	python3 "$kunit" parse --raw_output=kunit "$out.log" >"$out.ktap" || true
+	summary=$(python3 "$kunit" parse --json="$out.json" "$out.log" 2>&1 |
+		  grep 'Testing complete' | sed 's/.*Testing complete\. //') || true
+	p=$(count passed "$summary")
+	f=$(($(count failed "$summary") + $(count crashed "$summary")))
+	# Parse errors (missing results, truncated output) fail one more check.
+	[ "$(count errors "$summary")" -eq 0 ] || f=$((f + 1))
+	s=$(count skipped "$summary")
+	if [ -z "$summary" ] || [ $((p + f + s)) -eq 0 ]; then
+		eprintf 'ERROR: %s: no KUnit results in %s (did the kernel boot?)\n' "$tree/$name" "$out.log"
+		f=$((f + 1))
+	fi
+	if [ "$f" -gt 0 ]; then
+		python3 "$kunit" parse --failed "$out.log" 2>&1 | sed 's/^/    | /' >&2 || true
+	fi
+	grep -E '^(not )?ok [0-9]+ ' "$out.ktap" | sed 's/^/    suite: /' >&2 || true
+
+	# "kvm [1]: VHE mode ..." (or "VHE+NV2 mode"), not "Hyp nVHE mode ...".
+	local vhe='kvm \[[0-9]+\]: VHE(\+NV2)? mode initialized successfully'
+	if grep -Eq "$vhe" "$out.log"; then
+		p=$((p + 1))
+		info "$(grep -Eo "$vhe" "$out.log" | head -n 1)"
+	else
+		eprintf 'ERROR: %s: KVM did not come up in VHE mode at EL2 (no "VHE mode initialized successfully" in %s; found: %s)\n' \
+			"$tree/$name" "$out.log" \
+			"$(grep -Eo 'kvm \[[0-9]+\]: .*initiali[sz]ed.*' "$out.log" | head -n 1 || echo 'no KVM init line')"
+		f=$((f + 1))
+	fi
+	if grep -q 'Kernel panic' "$out.log"; then
+		grep -m 3 'Kernel panic' "$out.log" | sed 's/^/    | /' >&2
+		eprintf 'ERROR: %s: the kernel panicked\n' "$tree/$name"
+		f=$((f + 1))
+	fi
+
+	echo "kunit $tree/$name: $(summary_line "$p" "$f" "$s") ($(elapsed $((SECONDS - start))))"
+	PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + s))
+}
+
+main() {
+	TREE=patched VERBOSE=0
+	while getopts ht:v opt; do
+		case $opt in
+		h) usage; exit 0 ;;
+		t) TREE=$OPTARG ;;
+		v) VERBOSE=1 ;;
+		*) usage >&2; exit "$E_USAGE" ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	case $TREE in
+	baseline | patched) ;;
+	*) die "$E_USAGE" "-t $TREE: the tree is 'baseline' or 'patched' (see -h)" ;;
+	esac
+
+	local names=("$@") f name
+	if [ ${#names[@]} -eq 0 ]; then
+		for f in "$KUNIT_DIR"/*.kunitconfig; do
+			[ -f "$f" ] && names+=("$(basename "$f" .kunitconfig)")
+		done
+		[ ${#names[@]} -gt 0 ] || die "$E_USAGE" "no *.kunitconfig in $KUNIT_DIR"
+	fi
+	for name in "${names[@]}"; do
+		[ -f "$KUNIT_DIR/$name.kunitconfig" ] ||
+			die "$E_USAGE" "no kunitconfig '$name' ($KUNIT_DIR/$name.kunitconfig does not exist)"
+	done
+
+	need_cmd python3 qemu-system-aarch64 "${CROSS_COMPILE}gcc" flock
+	if [ "$TREE" = patched ]; then
+		"$REPO_ROOT/scripts/apply.sh"
+		SRC=$PATCHED_DIR
+	else
+		SRC=$(pristine_dir)
+		check_tree "$SRC"
+	fi
+
+	for name in "${names[@]}"; do
+		run_config "$name"
+	done
+	info "totals over ${#names[@]} config(s), tree $TREE:"
+	summary_line "$PASSED" "$FAILED" "$SKIPPED"
+	[ "$FAILED" -eq 0 ]
+}
+
+main "$@"

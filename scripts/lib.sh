@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Shared helpers for the kvm-s2-walk scripts. Sourced, never run.
+#
+# Every path the workbench writes lives under $KVM_S2_WALK_CACHE, never in
+# the repository: kernel source, the patched tree, build trees and logs.
+
+# shellcheck disable=SC2034 # variables are used by the scripts that source us
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE_DIR=${KVM_S2_WALK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-s2-walk}
+JOBS=${JOBS:-$(nproc)}
+CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-}
+ARCH=arm64
+export ARCH CROSS_COMPILE
+
+# The base the series is written against. KERNEL_DEB_VERSION pins the exact
+# Debian build; when the mirror no longer has it, the newest 7.3.y is used
+# with a warning.
+KERNEL_SERIES=7.3
+KERNEL_DEB_PACKAGE=linux-source-${KERNEL_SERIES}
+KERNEL_DEB_VERSION=${KERNEL_DEB_VERSION:-7.3.4-1~bpo13+1}
+DEBIAN_SUITE=${DEBIAN_SUITE:-trixie-backports}
+
+# Exit codes shared by all scripts.
+readonly E_FAIL=1	# a test or a build failed
+readonly E_USAGE=2	# bad arguments or bad input (tree, config)
+readonly E_PREREQ=3	# a tool or package is missing and could not be installed
+
+eprintf() {
+	# shellcheck disable=SC2059
+	printf "$@" >&2
+}
+
+die() {
+	local code=$1
+	shift
+	eprintf 'ERROR: %s\n' "$*"
+	exit "$code"
+}
+
+# Progress lines go to stderr so that stdout stays machine-readable.
+step() {
+	eprintf '==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"
+}
+
+info() {
+	eprintf '    %s\n' "$*"
+}
+
+warn() {
+	eprintf 'WARNING: %s\n' "$*"
+}
+
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			die "$E_PREREQ" "'$c' not found; run 'make deps' (scripts/deps.sh) first"
+	done
+}
+
+# kernel_version DIR: print "VERSION.PATCHLEVEL.SUBLEVEL" of a kernel tree.
+kernel_version() {
+	local dir=$1
+	[ -f "$dir/Makefile" ] || return 1
+	awk -F' *= *' '
+		/^VERSION *=/ { v = $2 }
+		/^PATCHLEVEL *=/ { p = $2 }
+		/^SUBLEVEL *=/ { s = $2 }
+		END { if (v == "" || p == "") exit 1; printf "%s.%s.%s\n", v, p, s }
+	' "$dir/Makefile"
+}
+
+# is_kernel_tree DIR: the few files every Linux tree has and we rely on.
+is_kernel_tree() {
+	local dir=$1
+	[ -f "$dir/Makefile" ] && [ -f "$dir/Kconfig" ] &&
+		[ -f "$dir/scripts/checkpatch.pl" ] &&
+		[ -d "$dir/arch/arm64/kvm" ] &&
+		[ -f "$dir/tools/testing/kunit/kunit.py" ]
+}
+
+# Where the unmodified source lives: the user's tree or our cached copy.
+pristine_dir() {
+	if [ -n "${KERNEL_SRC:-}" ]; then
+		(cd "$KERNEL_SRC" 2>/dev/null && pwd) ||
+			die "$E_USAGE" "KERNEL_SRC=$KERNEL_SRC: no such directory"
+	else
+		local link=$CACHE_DIR/src/current
+		[ -L "$link" ] ||
+			die "$E_USAGE" "no kernel source yet; run scripts/fetch-kernel.sh (or set KERNEL_SRC=<tree>)"
+		readlink -f "$link"
+	fi
+}
+
+# check_tree DIR: refuse anything that is not a 7.3.y kernel tree unless
+# FORCE=1.
+check_tree() {
+	local dir=$1 ver
+	is_kernel_tree "$dir" ||
+		die "$E_USAGE" "$dir is not a Linux kernel tree (no Makefile/Kconfig/scripts/checkpatch.pl/arch/arm64/kvm/tools/testing/kunit)"
+	ver=$(kernel_version "$dir") ||
+		die "$E_USAGE" "$dir: cannot read VERSION/PATCHLEVEL from Makefile"
+	case "$ver" in
+	"$KERNEL_SERIES".*) ;;
+	*)
+		if [ "${FORCE:-0}" = 1 ]; then
+			warn "$dir is Linux $ver, not $KERNEL_SERIES.y; continuing because FORCE=1"
+		else
+			die "$E_USAGE" "$dir is Linux $ver; the series is for $KERNEL_SERIES.y (set FORCE=1 to try anyway)"
+		fi
+		;;
+	esac
+}
+
+PATCHED_DIR=$CACHE_DIR/trees/patched
+BUILD_DIR=$CACHE_DIR/build
+RESULTS_DIR=${RESULTS_DIR:-$CACHE_DIR/results}
+
+# ---------------------------------------------------------------------------
+# Inputs from the repository; the two directories can be pointed elsewhere
+# (the script self-tests do, so that they never touch the real ones).
+PATCHES_DIR=${KVM_S2_WALK_PATCHES:-$REPO_ROOT/patches}
+KUNIT_DIR=${KVM_S2_WALK_KUNIT_DIR:-$REPO_ROOT/kunit}
+QEMU_CONFIG=$REPO_ROOT/kunit/qemu_arm64_el2.py
+# kunit.py must not leave __pycache__ in the (pristine) source tree.
+export PYTHONDONTWRITEBYTECODE=1
+
+# Only 2 cores: every kernel build takes this lock (the same one people use
+# by hand: flock /tmp/kbuild.lock make ...).
+LOCK_FILE=${KVM_S2_WALK_LOCK:-/tmp/kbuild.lock}
+
+# The stamp apply.sh leaves in the patched tree (never copied or deleted by
+# sync_tree).
+STAMP_NAME=.kvm-s2-walk-stamp
+
+# lock_held_by_ancestor: true when the build lock is already held by one of
+# our parent processes (e.g. "flock /tmp/kbuild.lock make test"); taking it
+# again would deadlock.
+lock_held_by_ancestor() {
+	local ino holders pid=$BASHPID
+	ino=$(stat -c %i "$LOCK_FILE" 2>/dev/null) || return 1
+	holders=$(awk -v ino="$ino" '$2 == "FLOCK" {
+		n = split($6, f, ":"); if (f[n] == ino) print $5 }' /proc/locks)
+	[ -n "$holders" ] || return 1
+	while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
+		grep -qx "$pid" <<<"$holders" && return 0
+		pid=$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+	done
+	return 1
+}
+
+# with_build_lock CMD...: run CMD (a command or a function, in this shell)
+# holding the build lock; says so when it has to wait. CMD's children do not
+# inherit the lock's file descriptor.
+with_build_lock() {
+	if lock_held_by_ancestor; then
+		"$@"
+		return
+	fi
+	local fd rc
+	exec {fd}>>"$LOCK_FILE"
+	if ! flock -n "$fd"; then
+		local t0=$SECONDS
+		info "waiting for the build lock $LOCK_FILE (another kernel build runs)"
+		flock "$fd"
+		info "got the build lock after $(elapsed $((SECONDS - t0)))"
+	fi
+	"$@" {fd}>&-
+	rc=$?
+	exec {fd}>&-
+	return "$rc"
+}
+
+# series_patches: the patch names listed in $PATCHES_DIR/series, in order
+# (comments, blank lines and quilt's "-pN" options dropped). No series file
+# means no patches.
+series_patches() {
+	[ -f "$PATCHES_DIR/series" ] || return 0
+	sed -e 's/#.*//' "$PATCHES_DIR/series" | awk 'NF { print $1 }'
+}
+
+# check_series: every patch the series names must exist.
+check_series() {
+	local p
+	while read -r p; do
+		[ -f "$PATCHES_DIR/$p" ] ||
+			die "$E_USAGE" "patch '$p' is listed in $PATCHES_DIR/series but $PATCHES_DIR/$p does not exist"
+	done < <(series_patches)
+}
+
+# sync_tree SRC DST: make DST an exact copy of SRC (minus .git) and touch
+# every file whose content was rewritten, so kbuild sees a restored
+# (older) file as changed. Checksums, not mtimes, decide what differs: a
+# file whose content already matches only gets SRC's mtime back.
+sync_tree() {
+	local src=$1 dst=$2
+	mkdir -p "$dst"
+	rsync -a --delete --checksum --exclude=.git --exclude="/$STAMP_NAME" \
+		--out-format='%i %n' "$src"/ "$dst"/ |
+		sed -n 's/^>f[^ ]* //p' |
+		(cd "$dst" && tr '\n' '\0' | xargs -0 -r touch --)
+}
+
+# quilt_in TREE ARGS...: quilt on TREE with its patches in TREE/patches,
+# ignoring any ~/.quiltrc.
+quilt_in() {
+	local tree=$1
+	shift
+	(cd "$tree" && QUILT_PATCHES=patches QUILT_PC=.pc quilt --quiltrc=- "$@")
+}
+
+# copy_patches TREE: put the series and its patches into TREE/patches.
+copy_patches() {
+	local tree=$1
+	rm -rf "$tree/patches"
+	mkdir -p "$tree/patches"
+	[ ! -d "$PATCHES_DIR" ] || cp -a "$PATCHES_DIR"/. "$tree/patches/"
+}
+
+# summary_line PASSED FAILED [SKIPPED]: the one line every test stage ends
+# with; scripts/test.sh adds these up.
+summary_line() {
+	if [ "${3:-0}" -gt 0 ]; then
+		printf '%d passed, %d failed, %d skipped\n' "$1" "$2" "$3"
+	else
+		printf '%d passed, %d failed\n' "$1" "$2"
+	fi
+}
+
+# elapsed SECONDS: "3m50s".
+elapsed() {
+	printf '%dm%02ds' $(($1 / 60)) $(($1 % 60))
+}
+
+# kunit.py and make -C change directory: make every path absolute.
+for _v in CACHE_DIR PATCHED_DIR BUILD_DIR RESULTS_DIR PATCHES_DIR KUNIT_DIR LOCK_FILE; do
+	printf -v "$_v" '%s' "$(realpath -m -- "${!_v}")"
+done
+unset _v

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Self-tests of the scripts: bad options, bad trees, bad series. Everything
+# runs against tiny fake kernel trees with a private cache, patch directory,
+# kunit directory and build lock in a temporary directory: the real cache
+# and the repository's patches/ and kunit/ are never touched. No kernel is
+# built. Ends with "N passed, N failed".
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+S=$REPO/scripts
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+export KVM_S2_WALK_CACHE=$TMP/cache KVM_S2_WALK_PATCHES=$TMP/patches
+export KVM_S2_WALK_KUNIT_DIR=$TMP/kunit KVM_S2_WALK_LOCK=$TMP/lock
+unset KERNEL_SRC FORCE BISECT RESULTS_DIR
+PATCHED=$TMP/cache/trees/patched
+FILE=arch/arm64/kvm/pgtable.c
+
+usage() {
+	cat <<USAGE
+Usage: $0 [-h]
+
+Run the script self-tests (a few seconds, no kernel build). Prints one
+"ok N - ..." / "not ok N - ..." line per test, then "N passed, N failed".
+Exit codes: 0 all passed, 1 a test failed, 2 bad arguments.
+USAGE
+}
+
+PASS=0 FAIL=0 N=0
+
+result() {
+	N=$((N + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $N - $2"
+		PASS=$((PASS + 1))
+	else
+		echo "not ok $N - $2"
+		FAIL=$((FAIL + 1))
+	fi
+}
+
+# expect DESC RC REGEX CMD...: CMD exits with RC and its output (stdout and
+# stderr) matches the extended regex REGEX.
+expect() {
+	local desc=$1 want=$2 re=$3 rc=0 out
+	shift 3
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" -eq "$want" ] && grep -Eq -- "$re" <<<"$out"; then
+		result 0 "$desc"
+	else
+		result 1 "$desc"
+		printf '# exit %s (want %s), wanted /%s/ in:\n' "$rc" "$want" "$re"
+		printf '%s\n' "$out" | sed 's/^/#   /'
+	fi
+}
+
+# check DESC CMD...: CMD succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then result 0 "$desc"; else result 1 "$desc"; fi
+}
+
+# fake_tree DIR VERSION PATCHLEVEL: the files is_kernel_tree looks for, a
+# stub checkpatch.pl (fails on "XXX", insists on --strict) and a C file.
+fake_tree() {
+	local d=$1 i
+	mkdir -p "$d/scripts" "$d/arch/arm64/kvm" "$d/tools/testing/kunit"
+	printf 'VERSION = %s\nPATCHLEVEL = %s\nSUBLEVEL = 4\n' "$2" "$3" >"$d/Makefile"
+	: >"$d/Kconfig"
+	: >"$d/tools/testing/kunit/kunit.py"
+	cat >"$d/scripts/checkpatch.pl" <<'PERL'
+my %o = map { $_ => 1 } @ARGV;
+if (!$o{'--strict'}) { print "stub: no --strict\n"; exit 1; }
+open(my $h, '<', $ARGV[-1]) or die "stub: cannot open $ARGV[-1]\n";
+while (<$h>) { if (/XXX/) { print "ERROR: XXX in patch\n"; exit 1; } }
+PERL
+	for i in $(seq 1 30); do echo "line $i"; done >"$d/$FILE"
+	touch -d 2000-01-01 "$d/$FILE"
+}
+
+# mkpatch NAME SED...: a patch of $FILE made by the sed expressions; the
+# first expression is applied to the "old" side too (to fake a context
+# that does not match the tree).
+mkpatch() {
+	local name=$1 pre=$2 post=$3
+	sed "$pre" "$TMP/k73/$FILE" >"$TMP/old"
+	sed "$post" "$TMP/old" >"$TMP/new"
+	diff -u --label "a/$FILE" --label "b/$FILE" "$TMP/old" "$TMP/new" \
+		>"$TMP/patches/$name" || true
+}
+
+series() {
+	printf '# test series\n\n' >"$TMP/patches/series"
+	printf '%s\n' "$@" >>"$TMP/patches/series"
+}
+
+pristine_file() {
+	cmp -s "$TMP/k73/$FILE" "$PATCHED/$FILE"
+}
+
+no_quilt_state() {
+	[ ! -e "$PATCHED/.pc" ] && [ ! -e "$PATCHED/patches" ] &&
+		[ ! -e "$PATCHED/.kvm-s2-walk-stamp" ]
+}
+
+main() {
+	while getopts h opt; do
+		case $opt in
+		h) usage; exit 0 ;;
+		*) usage >&2; exit 2 ;;
+		esac
+	done
+
+	fake_tree "$TMP/k73" 7 3
+	fake_tree "$TMP/k61" 6 1
+	mkdir -p "$TMP/notkernel" "$TMP/patches" "$TMP/kunit"
+	echo hello >"$TMP/notkernel/README"
+	mkpatch good.patch 's/^//' 's/^line 5$/line 5 patched/'
+	mkpatch xxx.patch 's/^//' 's/^line 10$/line 10 XXX/'
+	mkpatch bad.patch 's/^line 20$/line 20 elsewhere/' 's/^line 21$/line 21 patched/'
+	mkpatch offset.patch 's/^line 1$/line 0\nline 1/' 's/^line 25$/line 25 patched/'
+	mkpatch fuzz.patch 's/^line 13$/line 13 elsewhere/' 's/^line 16$/line 16 patched/'
+	export KERNEL_SRC=$TMP/k73
+
+	echo "# options"
+	local sc
+	for sc in apply checkpatch kunit deps fetch-kernel test clean; do
+		expect "$sc.sh: unknown option -> exit 2 + usage" 2 '^Usage:' "$S/$sc.sh" -Z
+		expect "$sc.sh -h -> usage" 0 '^Usage:' "$S/$sc.sh" -h
+	done
+	expect "selftests: unknown option -> exit 2" 2 '^Usage:' "$0" -Z
+	expect "apply.sh: extra argument -> exit 2" 2 '^Usage:' "$S/apply.sh" extra
+	expect "kunit.sh -t bogus -> exit 2" 2 "baseline' or 'patched" "$S/kunit.sh" -t bogus
+	expect "test.sh: unknown stage -> exit 2" 2 "unknown stage 'bogus'" "$S/test.sh" bogus
+
+	echo "# kernel trees"
+	local sc2
+	for sc2 in apply checkpatch; do
+		expect "$sc2.sh: KERNEL_SRC=/nonexistent -> clear error" 2 \
+			'ERROR: KERNEL_SRC=/nonexistent: no such directory' \
+			env KERNEL_SRC=/nonexistent "$S/$sc2.sh"
+		expect "$sc2.sh: KERNEL_SRC=non-kernel dir -> error" 2 \
+			'ERROR: .*notkernel is not a Linux kernel tree' \
+			env KERNEL_SRC="$TMP/notkernel" "$S/$sc2.sh"
+		expect "$sc2.sh: Linux 6.1 tree refused" 2 \
+			'ERROR: .*k61 is Linux 6\.1\.4; the series is for 7\.3\.y \(set FORCE=1' \
+			env KERNEL_SRC="$TMP/k61" "$S/$sc2.sh"
+	done
+	expect "apply.sh: Linux 6.1 tree accepted with FORCE=1" 0 'WARNING: .*Linux 6\.1\.4.*FORCE=1' \
+		env KERNEL_SRC="$TMP/k61" FORCE=1 "$S/apply.sh"
+	expect "fetch-kernel.sh: KERNEL_SRC=/nonexistent -> clear error" 2 \
+		'no such directory' env KERNEL_SRC=/nonexistent "$S/fetch-kernel.sh"
+	echo 'CONFIG_KUNIT=y' >"$TMP/kunit/dummy.kunitconfig"
+	expect "kunit.sh -t baseline: KERNEL_SRC=/nonexistent -> clear error" 2 \
+		'no such directory' env KERNEL_SRC=/nonexistent "$S/kunit.sh" -t baseline
+	rm "$TMP/kunit/dummy.kunitconfig"
+
+	echo "# apply.sh"
+	expect "-p prints the patched tree" 0 "^$PATCHED\$" "$S/apply.sh" -p
+	rm -f "$TMP/patches/series"
+	expect "no series file: tree copied, nothing applied" 0 'series is empty' "$S/apply.sh"
+	check "  ...and the copy is pristine" pristine_file
+	series good.patch
+	expect "good patch applies" 0 'applied: good\.patch' "$S/apply.sh"
+	check "  ...and is in the tree" grep -qx 'line 5 patched' "$PATCHED/$FILE"
+	expect "second run: up to date" 0 'patched tree up to date' "$S/apply.sh"
+	echo "in progress" >"$PATCHED/.kvm-s2-walk-stamp"
+	expect "interrupted run ('in progress' stamp) is redone" 0 'applying 1 patch' "$S/apply.sh"
+	echo "in progress" >"$PATCHED/.kvm-s2-walk-stamp"
+	expect "re-entrant build lock (flock held by a parent): no deadlock" 0 'applied: good' \
+		timeout 20 flock "$KVM_S2_WALK_LOCK" "$S/apply.sh"
+
+	series good.patch offset.patch
+	expect "patch applying at an offset -> warning naming it" 0 \
+		'WARNING: offset\.patch: Hunk #1 succeeded at [0-9]+ \(offset -1 line' "$S/apply.sh"
+
+	series good.patch missing.patch
+	expect "series naming a missing patch -> error naming it" 2 \
+		"ERROR: patch 'missing\.patch' is listed in .*series but .* does not exist" "$S/apply.sh"
+	check "  ...and the tree is left as it was (good.patch applied)" \
+		grep -qx 'line 5 patched' "$PATCHED/$FILE"
+
+	series good.patch bad.patch
+	expect "patch that does not apply -> error naming it and the hunk" 1 \
+		'ERROR: patch bad\.patch does not apply cleanly .*Hunk #1 FAILED' "$S/apply.sh"
+	check "  ...and the tree is rolled back to pristine" pristine_file
+	check "  ...with no quilt state, patches or stamp left" no_quilt_state
+	check "  ...and the restored file is touched (newer than pristine)" \
+		test "$PATCHED/$FILE" -nt "$TMP/k73/$FILE"
+
+	series fuzz.patch
+	expect "patch needing fuzz -> error (--fuzz=0)" 1 'ERROR: patch fuzz\.patch does not apply' \
+		"$S/apply.sh"
+	check "  ...and the tree is rolled back to pristine" pristine_file
+
+	series good.patch
+	(flock "$KVM_S2_WALK_LOCK" sleep 3) &
+	sleep 0.5
+	expect "waits for a build lock held by someone else" 0 'waiting for the build lock' \
+		"$S/apply.sh"
+	wait
+
+	echo "# checkpatch.sh"
+	series good.patch xxx.patch
+	expect "one clean and one bad patch -> ok/FAIL lines and summary" 1 \
+		'ok +good\.patch' "$S/checkpatch.sh"
+	expect "  ...FAIL line for the bad one" 1 '^FAIL xxx\.patch$' "$S/checkpatch.sh"
+	expect "  ...with checkpatch's output" 1 'ERROR: XXX in patch' "$S/checkpatch.sh"
+	expect "  ...and the summary line" 1 '^1 passed, 1 failed$' "$S/checkpatch.sh"
+	series
+	expect "empty series -> 0 passed, 0 failed" 0 '^0 passed, 0 failed$' "$S/checkpatch.sh"
+	series good.patch missing.patch
+	expect "missing patch -> error naming it" 2 "missing\.patch" "$S/checkpatch.sh"
+
+	echo "# kunit.sh"
+	expect "no *.kunitconfig -> error" 2 'ERROR: no \*\.kunitconfig in' "$S/kunit.sh"
+	expect "unknown config name -> error naming it" 2 "ERROR: no kunitconfig 'nope'" \
+		"$S/kunit.sh" nope
+
+	summary_line "$PASS" "$FAIL"
+	[ "$FAIL" -eq 0 ]
+}
+
+# shellcheck source=scripts/lib.sh
+. "$S/lib.sh"
+main "$@"
