@@ -9,7 +9,7 @@ SCRIPTS := scripts
 TREE ?=
 CONFIGS ?=
 
-.PHONY: help deps fetch apply checkpatch kunit shellcheck selftest test run clean
+.PHONY: help deps fetch apply checkpatch kunit vm-check module shellcheck selftest test run clean
 
 help:
 	@echo 'Targets:'
@@ -18,6 +18,8 @@ help:
 	@echo '  apply       make the patched tree from patches/series (scripts/apply.sh)'
 	@echo '  checkpatch  checkpatch.pl --strict on each patch; BISECT=1 also builds each step'
 	@echo '  kunit       KUnit in QEMU at EL2 for kunit/*.kunitconfig [TREE=baseline|patched] [CONFIGS="a b"]'
+	@echo '  vm-check    debug module check in full VM kernels, baseline and patched (scripts/vm.sh check)'
+	@echo '  module      build module/ against KDIR=<kernel build dir> (W=1)'
 	@echo '  shellcheck  shellcheck -x on every script'
 	@echo '  selftest    bad-input tests of the scripts (selftests/test_scripts.sh)'
 	@echo '  run         deps fetch apply checkpatch kunit, with one summary line'
@@ -39,6 +41,12 @@ checkpatch:
 kunit:
 	@$(SCRIPTS)/kunit.sh $(if $(TREE),-t $(TREE)) $(CONFIGS)
 
+vm-check:
+	@$(SCRIPTS)/vm.sh check
+
+module:
+	@$(MAKE) -C module $(if $(KDIR),KDIR="$(KDIR)") W=1
+
 shellcheck:
 	@$(SCRIPTS)/test.sh shellcheck
 
@@ -46,7 +54,7 @@ selftest:
 	@selftests/test_scripts.sh
 
 run:
-	@$(SCRIPTS)/test.sh deps fetch apply checkpatch kunit
+	@$(SCRIPTS)/test.sh deps fetch apply checkpatch kunit vm
 
 test:
 	@$(SCRIPTS)/test.sh

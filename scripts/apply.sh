@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Make the patched tree: a copy of the pristine tree with the quilt series
-# from patches/ pushed on top. The pristine tree (the baseline) is never
-# modified.
+# Make the patched tree (a copy of the pristine tree with the quilt series
+# from patches/ pushed on top) or the baseline tree (the same with only the
+# patches above the series' "# end of baseline" line). The pristine tree is
+# never modified.
 
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -11,18 +12,23 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-Usage: $0 [-h] [-p]
+Usage: $0 [-h] [-p] [-t baseline|patched]
 
-Copy the pristine kernel tree to
-  $PATCHED_DIR
-and apply the quilt series $PATCHES_DIR/series to it (quilt push -a
---fuzz=0). Nothing is done when the tree already matches the pristine tree,
-the series and the patches. A patch that does not apply cleanly (failed
-hunks or fuzz) is an error and the tree is rolled back to pristine.
+Copy the pristine kernel tree to the tree's directory
+  patched:  $PATCHED_DIR
+  baseline: $BASELINE_DIR
+and apply its patches with quilt (quilt push -a --fuzz=0): the whole series
+$PATCHES_DIR/series for the patched tree, the patches listed above its
+"# end of baseline" line for the baseline tree (the "before" kernel: Linux
+$KERNEL_SERIES.y with the walk counters). Nothing is done when the tree already
+matches the pristine tree and its patches. A patch that does not apply
+cleanly (failed hunks or fuzz) is an error and the tree is rolled back to
+pristine.
 
 Options:
-  -p  print the patched tree's path and exit
-  -h  this help
+  -t TREE  patched (default) or baseline
+  -p       print the tree's path and exit
+  -h       this help
 
 Environment:
   KERNEL_SRC           pristine tree to use instead of the fetched one
@@ -43,18 +49,18 @@ stamp_hash() {
 		echo "apply.sh v1 $pristine"
 		kernel_version "$pristine"
 		cat "$pristine/.kvm-s2-walk-origin" 2>/dev/null || true
-		[ ! -f "$PATCHES_DIR/series" ] || cat "$PATCHES_DIR/series"
+		echo "tree $TREE"
 		while read -r p; do
 			echo "=== $p"
 			cat "$PATCHES_DIR/$p"
-		done < <(series_patches)
+		done < <(tree_patches "$TREE")
 	} | sha256sum | cut -d' ' -f1
 }
 
 rollback() {
-	warn "rolling $PATCHED_DIR back to pristine"
-	sync_tree "$PRISTINE" "$PATCHED_DIR"
-	rm -f "$PATCHED_DIR/$STAMP_NAME"
+	warn "rolling $TREE_DIR back to pristine"
+	sync_tree "$PRISTINE" "$TREE_DIR"
+	rm -f "$TREE_DIR/$STAMP_NAME"
 }
 
 # The output of a failed "quilt push" from the failing patch on.
@@ -72,17 +78,18 @@ report_failure() {
 
 rebuild_tree() {
 	local hash=$1 n out
-	mkdir -p "$PATCHED_DIR"
-	echo "in progress" >"$PATCHED_DIR/$STAMP_NAME"
+	mkdir -p "$TREE_DIR"
+	echo "in progress" >"$TREE_DIR/$STAMP_NAME"
 	trap 'rollback; exit 130' INT TERM
 
-	step "syncing $PATCHED_DIR from $PRISTINE"
-	sync_tree "$PRISTINE" "$PATCHED_DIR"
-	n=$(series_patches | wc -l)
+	step "syncing $TREE_DIR from $PRISTINE"
+	sync_tree "$PRISTINE" "$TREE_DIR"
+	n=$(tree_patches "$TREE" | wc -l)
 	if [ "$n" -gt 0 ]; then
-		copy_patches "$PATCHED_DIR"
+		copy_patches "$TREE_DIR"
+		tree_patches "$TREE" >"$TREE_DIR/patches/series"
 		step "applying $n patch(es) with quilt (--fuzz=0)"
-		if ! out=$(quilt_in "$PATCHED_DIR" push -a --fuzz=0 2>&1); then
+		if ! out=$(quilt_in "$TREE_DIR" push -a --fuzz=0 2>&1); then
 			report_failure "$out"
 			rollback
 			exit "$E_FAIL"
@@ -90,25 +97,30 @@ rebuild_tree() {
 		# Offsets are accepted, but say so: the patch wants a refresh.
 		awk '/^Applying patch/ { p = $3 } /^Hunk .*offset/ { print p ": " $0 }' <<<"$out" |
 			while read -r line; do warn "${line#patches/}: refresh the patch"; done
-		series_patches | sed 's/^/    applied: /' >&2
+		tree_patches "$TREE" | sed 's/^/    applied: /' >&2
 	else
-		info "the series is empty: the patched tree equals the pristine tree"
+		info "no patches for the $TREE tree: it equals the pristine tree"
 	fi
-	echo "$hash" >"$PATCHED_DIR/$STAMP_NAME"
+	echo "$hash" >"$TREE_DIR/$STAMP_NAME"
 	trap - INT TERM
-	info "patched tree ready: $PATCHED_DIR"
+	info "$TREE tree ready: $TREE_DIR"
 }
 
 main() {
-	while getopts hp opt; do
+	local print=
+	TREE=patched
+	while getopts hpt: opt; do
 		case $opt in
 		h) usage; exit 0 ;;
-		p) echo "$PATCHED_DIR"; exit 0 ;;
+		p) print=1 ;;
+		t) TREE=$OPTARG ;;
 		*) usage >&2; exit "$E_USAGE" ;;
 		esac
 	done
 	shift $((OPTIND - 1))
 	[ $# -eq 0 ] || { usage >&2; exit "$E_USAGE"; }
+	TREE_DIR=$(tree_dir "$TREE")
+	[ -z "$print" ] || { echo "$TREE_DIR"; exit 0; }
 
 	need_cmd rsync quilt sha256sum flock
 	PRISTINE=$(pristine_dir)
@@ -117,8 +129,8 @@ main() {
 
 	local hash
 	hash=$(stamp_hash "$PRISTINE")
-	if [ "$(cat "$PATCHED_DIR/$STAMP_NAME" 2>/dev/null)" = "$hash" ]; then
-		info "patched tree up to date: $PATCHED_DIR"
+	if [ "$(cat "$TREE_DIR/$STAMP_NAME" 2>/dev/null)" = "$hash" ]; then
+		info "$TREE tree up to date: $TREE_DIR"
 		return 0
 	fi
 	# Builds read this tree: never rewrite it under a running build.

@@ -9,12 +9,12 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PACKAGES=(
-	gcc-aarch64-linux-gnu	# cross compiler (with libc6-dev-arm64-cross)
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross	# cross compiler, libc for static test programs
 	qemu-system-arm		# qemu-system-aarch64
 	quilt rsync		# apply.sh
 	gcc libc6-dev make bc flex bison libssl-dev libelf-dev cpio perl
 	python3			# kunit.py
-	python3-ply		# checkpatch.pl's spdxcheck.py
+	python3-ply python3-git	# checkpatch.pl's spdxcheck.py
 	xz-utils git dpkg-dev	# fetch-kernel.sh
 	shellcheck		# make test
 )

@@ -47,7 +47,9 @@ main() {
 	trap "rm -rf '$tmp'" EXIT
 	git -C "$dir" format-patch -q --zero-commit --no-signature -o "$tmp" "$base..HEAD"
 	mkdir -p "$PATCHES_DIR"
-	rm -f "$PATCHES_DIR"/[0-9][0-9][0-9][0-9]-*.patch
+	# The cover letter (0000-cover-letter.patch) is written by hand: keep it.
+	find "$PATCHES_DIR" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' \
+		! -name '0000-*' -delete
 	cp "$tmp"/*.patch "$PATCHES_DIR"/
 	info "exported $(find "$tmp" -name '*.patch' | wc -l) patches to $PATCHES_DIR"
 

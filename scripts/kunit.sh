@@ -10,6 +10,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-900}
+FIXED_SEED=0x5eed2026
+# What the kernel prints when its debug machinery finds something.
+SPLAT_RX='BUG:|WARNING:|Kernel panic|Oops|KASAN|UBSAN|sleeping function called from invalid context|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|Call trace:'
 
 usage() {
 	cat <<USAGE
@@ -20,16 +23,22 @@ with kunit.py in $BUILD_DIR/kunit-<tree>-<name> (incremental) and run
 the tests in QEMU with kunit/qemu_arm64_el2.py. Results:
   $RESULTS_DIR/kunit/<tree>-<name>.{log,ktap,json}
 The last line on stdout is "N passed, N failed[, N skipped]"; the checks
-are every KUnit test case plus one "KVM in VHE mode" check per config.
+are every KUnit test case plus, per config, "KVM in VHE mode" and "no
+kernel splat" (BUG, WARNING, KASAN, lockdep, might_sleep, panic in the
+kernel log, whether or not a KUnit case failed).
 
 Options:
-  -t TREE  patched (default; runs apply.sh first) or baseline (pristine tree)
+  -t TREE  patched (default) or baseline (see apply.sh -h); runs apply.sh first
   -v       show the kunit.py output (build and boot log) as it runs
   -h       this help
 
 Environment:
   KVM_S2_WALK_KUNIT_DIR  directory of *.kunitconfig (default <repo>/kunit)
   KUNIT_TIMEOUT          seconds allowed for the tests to run (default 900)
+  KUNIT_SEED             seed of the randomised cases: fixed ($FIXED_SEED, the
+                         default), random (printed), or a number; the *-debug
+                         configs default to random
+  KUNIT_ITERATIONS       random walks and splits per randomised case (default 8)
   KUNIT_ARGS             more kunit.py run arguments, e.g. a filter_glob or
                          --kernel_args=kvm-arm.mode=nvhe (words, no quoting)
   JOBS, CROSS_COMPILE    make -j and cross prefix (default: nproc, aarch64-linux-gnu-)
@@ -60,6 +69,21 @@ logged() {
 	fi
 }
 
+# seed_for NAME: the seed of the randomised cases for config NAME: KUNIT_SEED
+# if set, else a fixed one, or a random one for the *-debug configs.
+seed_for() {
+	local seed=${KUNIT_SEED:-}
+	[ -n "$seed" ] || case $1 in
+		*-debug) seed=random ;;
+		*) seed=fixed ;;
+	esac
+	case $seed in
+	fixed) echo "$FIXED_SEED" ;;
+	random) printf '0x%08x\n' $(((SRANDOM % 0xffffffff) + 1)) ;;
+	*) echo "$seed" ;;
+	esac
+}
+
 # run_config NAME: build, boot and check one kunitconfig.
 run_config() {
 	local name=$1 src=$SRC tree=$TREE
@@ -76,6 +100,9 @@ run_config() {
 		   --timeout="$KUNIT_TIMEOUT")
 	# shellcheck disable=SC2206 # KUNIT_ARGS is a list of words on purpose
 	cmd+=(${KUNIT_ARGS:-})
+	cmd+=(--kernel_args="kvm_pgtable_test.seed=$(seed_for "$name")")
+	[ -z "${KUNIT_ITERATIONS:-}" ] ||
+		cmd+=(--kernel_args="kvm_pgtable_test.iterations=$KUNIT_ITERATIONS")
 	with_build_lock logged "$out.log" "${cmd[@]}" || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		tail -n 40 "$out.log" | sed 's/^/    | /' >&2
@@ -113,11 +140,19 @@ run_config() {
 			"$(grep -Eo 'kvm \[[0-9]+\]: .*initiali[sz]ed.*' "$out.log" | head -n 1 || echo 'no KVM init line')"
 		f=$((f + 1))
 	fi
-	if grep -q 'Kernel panic' "$out.log"; then
-		grep -m 3 'Kernel panic' "$out.log" | sed 's/^/    | /' >&2
-		eprintf 'ERROR: %s: the kernel panicked\n' "$tree/$name"
+	# Any splat of the kernel's debug machinery fails the config, even
+	# when every KUnit case passed (the kernel log starts at "Booting").
+	local splats
+	splats=$(sed -n '/^Booting Linux/,$p' "$out.log" | grep -E "$SPLAT_RX" | head -n 5) || true
+	if [ -n "$splats" ]; then
+		printf "    | %s\n" "${splats//$'\n'/$'\n    | '}" >&2
+		eprintf 'ERROR: %s: kernel splat (BUG, WARNING, KASAN, lockdep, might_sleep or panic) in %s\n' \
+			"$tree/$name" "$out.log"
 		f=$((f + 1))
+	else
+		p=$((p + 1))
 	fi
+	sed -n 's/.*\(random_seed=[0-9a-fx]* iterations=[0-9]*\).*/    seed: \1/p' "$out.log" | head -n 1 >&2
 
 	echo "kunit $tree/$name: $(summary_line "$p" "$f" "$s") ($(elapsed $((SECONDS - start))))"
 	PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + s))
@@ -139,6 +174,14 @@ main() {
 	*) die "$E_USAGE" "-t $TREE: the tree is 'baseline' or 'patched' (see -h)" ;;
 	esac
 
+	case ${KUNIT_SEED:-fixed} in
+	fixed | random) ;;
+	*) [[ $KUNIT_SEED =~ ^(0x[0-9a-fA-F]{1,8}|[1-9][0-9]{0,9})$ ]] ||
+		die "$E_USAGE" "KUNIT_SEED=$KUNIT_SEED: fixed, random or a nonzero 32-bit number" ;;
+	esac
+	[[ ${KUNIT_ITERATIONS:-1} =~ ^[1-9][0-9]{0,5}$ ]] ||
+		die "$E_USAGE" "KUNIT_ITERATIONS=$KUNIT_ITERATIONS: a number from 1 to 999999"
+
 	local names=("$@") f name
 	if [ ${#names[@]} -eq 0 ]; then
 		for f in "$KUNIT_DIR"/*.kunitconfig; do
@@ -152,13 +195,8 @@ main() {
 	done
 
 	need_cmd python3 qemu-system-aarch64 "${CROSS_COMPILE}gcc" flock
-	if [ "$TREE" = patched ]; then
-		"$REPO_ROOT/scripts/apply.sh"
-		SRC=$PATCHED_DIR
-	else
-		SRC=$(pristine_dir)
-		check_tree "$SRC"
-	fi
+	"$REPO_ROOT/scripts/apply.sh" -t "$TREE"
+	SRC=$(tree_dir "$TREE")
 
 	for name in "${names[@]}"; do
 		run_config "$name"

@@ -116,6 +116,7 @@ check_tree() {
 }
 
 PATCHED_DIR=$CACHE_DIR/trees/patched
+BASELINE_DIR=$CACHE_DIR/trees/baseline
 BUILD_DIR=$CACHE_DIR/build
 RESULTS_DIR=${RESULTS_DIR:-$CACHE_DIR/results}
 
@@ -182,6 +183,34 @@ series_patches() {
 	sed -e 's/#.*//' "$PATCHES_DIR/series" | awk 'NF { print $1 }'
 }
 
+# baseline_patches: the patches listed before the "# end of baseline" line of
+# the series: Linux $KERNEL_SERIES.y plus these is the "before" kernel (the
+# walk counters without the walker changes). None when the line is missing.
+baseline_patches() {
+	[ -f "$PATCHES_DIR/series" ] || return 0
+	grep -qi '^#[[:space:]]*end of baseline' "$PATCHES_DIR/series" || return 0
+	sed -n '/^#[[:space:]]*[Ee]nd of baseline/q; p' "$PATCHES_DIR/series" |
+		sed -e 's/#.*//' | awk 'NF { print $1 }'
+}
+
+# tree_dir TREE: where apply.sh keeps the baseline or the patched tree.
+tree_dir() {
+	case $1 in
+	baseline) echo "$BASELINE_DIR" ;;
+	patched) echo "$PATCHED_DIR" ;;
+	*) die "$E_USAGE" "unknown tree '$1': the tree is 'baseline' or 'patched'" ;;
+	esac
+}
+
+# tree_patches TREE: the patches of TREE, in order.
+tree_patches() {
+	case $1 in
+	baseline) baseline_patches ;;
+	patched) series_patches ;;
+	*) die "$E_USAGE" "unknown tree '$1': the tree is 'baseline' or 'patched'" ;;
+	esac
+}
+
 # check_series: every patch the series names must exist.
 check_series() {
 	local p
@@ -236,7 +265,7 @@ elapsed() {
 }
 
 # kunit.py and make -C change directory: make every path absolute.
-for _v in CACHE_DIR PATCHED_DIR BUILD_DIR RESULTS_DIR PATCHES_DIR KUNIT_DIR LOCK_FILE; do
+for _v in CACHE_DIR PATCHED_DIR BASELINE_DIR BUILD_DIR RESULTS_DIR PATCHES_DIR KUNIT_DIR LOCK_FILE; do
 	printf -v "$_v" '%s' "$(realpath -m -- "${!_v}")"
 done
 unset _v

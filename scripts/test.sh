@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-ALL_STAGES=(deps fetch shellcheck selftest apply checkpatch kunit)
+ALL_STAGES=(deps fetch shellcheck selftest apply checkpatch kunit vm)
 # A failed prerequisite stops the run: later stages cannot work without it.
 PREREQS=" deps fetch apply "
 
@@ -24,6 +24,7 @@ Run the stages (default, in this order: ${ALL_STAGES[*]}):
   apply       scripts/apply.sh            1 check
   checkpatch  scripts/checkpatch.sh       1 check per patch (BISECT=1: + builds)
   kunit       scripts/kunit.sh            1 check per KUnit case + VHE check per config
+  vm          scripts/vm.sh check         debug module + walk counters in a VM, both kernels
 and print the sum as the last line: "N passed, N failed" (skipped KUnit
 cases are reported on the line before, not counted).
 A failing deps, fetch or apply stage ends the run.
@@ -59,6 +60,10 @@ shellcheck_all() {
 	summary_line "$p" "$f"
 }
 
+vm_check() {
+	"$REPO_ROOT/scripts/vm.sh" check
+}
+
 stage_cmd() {
 	case $1 in
 	deps) echo "$REPO_ROOT/scripts/deps.sh" ;;
@@ -68,6 +73,7 @@ stage_cmd() {
 	apply) echo "$REPO_ROOT/scripts/apply.sh" ;;
 	checkpatch) echo "$REPO_ROOT/scripts/checkpatch.sh" ;;
 	kunit) echo "$REPO_ROOT/scripts/kunit.sh" ;;
+	vm) echo vm_check ;;
 	*) return 1 ;;
 	esac
 }

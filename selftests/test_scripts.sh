@@ -129,7 +129,7 @@ main() {
 
 	echo "# options"
 	local sc
-	for sc in apply checkpatch kunit deps fetch-kernel test clean; do
+	for sc in apply checkpatch kunit deps fetch-kernel test clean vm bench run-commands; do
 		expect "$sc.sh: unknown option -> exit 2 + usage" 2 '^Usage:' "$S/$sc.sh" -Z
 		expect "$sc.sh -h -> usage" 0 '^Usage:' "$S/$sc.sh" -h
 	done
@@ -163,7 +163,7 @@ main() {
 	echo "# apply.sh"
 	expect "-p prints the patched tree" 0 "^$PATCHED\$" "$S/apply.sh" -p
 	rm -f "$TMP/patches/series"
-	expect "no series file: tree copied, nothing applied" 0 'series is empty' "$S/apply.sh"
+	expect "no series file: tree copied, nothing applied" 0 'no patches for the patched tree' "$S/apply.sh"
 	check "  ...and the copy is pristine" pristine_file
 	series good.patch
 	expect "good patch applies" 0 'applied: good\.patch' "$S/apply.sh"
@@ -205,6 +205,19 @@ main() {
 		"$S/apply.sh"
 	wait
 
+	echo "# apply.sh -t baseline"
+	printf '# test series\ngood.patch\n# end of baseline: the patches above\noffset.patch\n' \
+		>"$TMP/patches/series"
+	expect "-t bogus -> error naming the trees" 2 "unknown tree 'bogus'" "$S/apply.sh" -t bogus
+	expect "-t baseline applies the patches above the marker" 0 'applied: good\.patch' \
+		"$S/apply.sh" -t baseline
+	check "  ...and only those" grep -qx 'line 25' "$TMP/cache/trees/baseline/$FILE"
+	expect "-t patched applies the whole series" 0 'applied: offset\.patch' "$S/apply.sh" -t patched
+	series good.patch
+	expect "no marker: the baseline tree is pristine" 0 'no patches for the baseline tree' \
+		"$S/apply.sh" -t baseline
+	check "  ...and the copy is pristine" cmp -s "$TMP/k73/$FILE" "$TMP/cache/trees/baseline/$FILE"
+
 	echo "# checkpatch.sh"
 	series good.patch xxx.patch
 	expect "one clean and one bad patch -> ok/FAIL lines and summary" 1 \
@@ -221,6 +234,52 @@ main() {
 	expect "no *.kunitconfig -> error" 2 'ERROR: no \*\.kunitconfig in' "$S/kunit.sh"
 	expect "unknown config name -> error naming it" 2 "ERROR: no kunitconfig 'nope'" \
 		"$S/kunit.sh" nope
+
+	echo 'CONFIG_KUNIT=y' >"$TMP/kunit/dummy.kunitconfig"
+	expect "KUNIT_SEED=bogus -> error" 2 'KUNIT_SEED=bogus: fixed, random or' \
+		env KUNIT_SEED=bogus "$S/kunit.sh"
+	expect "KUNIT_ITERATIONS=0 -> error" 2 'KUNIT_ITERATIONS=0: a number' \
+		env KUNIT_ITERATIONS=0 "$S/kunit.sh"
+	rm "$TMP/kunit/dummy.kunitconfig"
+
+	echo "# vm.sh"
+	expect "no command -> usage" 2 '^Usage:' "$S/vm.sh"
+	expect "unknown command -> error" 2 "unknown command 'bogus'" "$S/vm.sh" bogus
+	expect "-t bogus -> error" 2 "unknown tree 'bogus'" "$S/vm.sh" -t bogus check
+	expect "boot without a file -> error" 2 'boot needs one commands file' "$S/vm.sh" boot
+	expect "boot with a missing file -> error" 2 'no such commands file' "$S/vm.sh" boot /nonexistent
+	expect "CHECK_MIB=3 -> error" 2 'CHECK_MIB=3: a positive even number' \
+		env CHECK_MIB=3 "$S/vm.sh" check
+	expect "check with an extra argument -> usage" 2 '^Usage:' "$S/vm.sh" check extra
+
+	echo "# bench.sh"
+	expect "-r 0 -> error" 2 '-r 0: a positive number' "$S/bench.sh" -r 0
+	expect "-i 1 -> error" 2 '-i 1: dirty_log_perf_test needs 2' "$S/bench.sh" -i 1
+	expect "-b 12 -> error" 2 '-b 12: a size' "$S/bench.sh" -b 12
+	expect "-s bogus -> error naming the backings" 2 "unknown backing 'bogus'" "$S/bench.sh" -s bogus
+	expect "-m x -> error" 2 "-m 'x': guest mode numbers" "$S/bench.sh" -m x
+	expect "unknown command -> error" 2 "unknown command 'bogus'" "$S/bench.sh" -o "$TMP/b" bogus
+	expect "compare with a missing file -> error" 2 'no such results file' \
+		"$S/bench.sh" -o "$TMP/b" compare /nonexistent /nonexistent
+	if [ "$(uname -m)" != aarch64 ]; then
+		expect "host mode on $(uname -m) -> error" 2 'host mode runs on an arm64 machine' \
+			"$S/bench.sh" -o "$TMP/b" host before
+	fi
+	echo '{}' >"$TMP/b/bad.json"
+	expect "compare of a file that is no results file -> error" 2 'is not a results file' \
+		python3 "$S/bench-report.py" compare "$TMP/b/bad.json" "$TMP/b/bad.json" -o "$TMP/b"
+	printf 'no marks here\n' >"$TMP/b/empty.log"
+	expect "parse of a log without runs -> error" 2 "no 'mark run' block" \
+		python3 "$S/bench-report.py" parse x "$TMP/b/empty.log" -o "$TMP/b/x.json"
+
+	echo "# run-commands.sh"
+	expect "missing commands file -> error" 2 'cannot read commands file' \
+		"$S/run-commands.sh" /nonexistent
+	printf 'run /bin/true\n!run /bin/false\n?run /bin/false\nbogus x\n' >"$TMP/cmds"
+	expect "expected outcomes pass, an unknown command counts" 1 '@@ done errors=1' \
+		"$S/run-commands.sh" "$TMP/cmds"
+	expect "  ...naming it" 1 '@@ fail bogus x \(unknown command bogus\)' \
+		"$S/run-commands.sh" "$TMP/cmds"
 
 	summary_line "$PASS" "$FAIL"
 	[ "$FAIL" -eq 0 ]

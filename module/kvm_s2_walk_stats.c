@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvm_s2_walk_stats - count the steps of KVM/arm64 page-table walks
+ *
+ * Attaches a probe to the kvm_pgtable_walk_tp tracepoint (patch 0001 of
+ * the kvm-s2-walk series, CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y), adds up
+ * what every walk reports in per-CPU counters, per operation and level,
+ * and shows them in debugfs:
+ *
+ *   /sys/kernel/debug/kvm_s2_walk/table     counters as a table (read)
+ *   /sys/kernel/debug/kvm_s2_walk/counters  one "key value" per line (read)
+ *   /sys/kernel/debug/kvm_s2_walk/reset     write 1: zero every counter
+ *   /sys/kernel/debug/kvm_s2_walk/enable    read/write 0 or 1: detach or
+ *                                           attach the probe
+ *
+ * Keys of the counters file are "walk.<op>.walks" and
+ * "walk.<op>.<metric>.l<level>", metric being visited, skipped, leaf,
+ * table_pre or table_post. Counter sets of later patches get their own
+ * key prefix and table section.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/kstrtox.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
+
+#if !__has_include(<asm/kvm_pgtable_stats.h>)
+#error "no asm/kvm_pgtable_stats.h in this kernel tree: apply patch 0001 of the kvm-s2-walk series"
+#endif
+#include <asm/kvm_pgtable_stats.h>
+
+#define NR_OPS		KVM_PGTABLE_WALK_OP_NR
+#define NR_LEVELS	KVM_PGTABLE_WALK_NR_LEVELS
+#define NR_VISITS	KVM_PGTABLE_WALK_NR_VISITS
+#define TP_NAME		"kvm_pgtable_walk_tp"
+
+struct walk_counters {
+	u64	walks[NR_OPS];
+	u64	visited[NR_OPS][NR_LEVELS];
+	u64	skipped[NR_OPS][NR_LEVELS];
+	u64	callbacks[NR_OPS][NR_VISITS][NR_LEVELS];
+};
+
+static const char * const op_names[NR_OPS] = {
+	[KVM_PGTABLE_WALK_OP_OTHER]		= "other",
+	[KVM_PGTABLE_WALK_OP_MAP]		= "map",
+	[KVM_PGTABLE_WALK_OP_UNMAP]		= "unmap",
+	[KVM_PGTABLE_WALK_OP_SPLIT]		= "split",
+	[KVM_PGTABLE_WALK_OP_WRPROTECT]		= "wrprotect",
+	[KVM_PGTABLE_WALK_OP_MKYOUNG]		= "mkyoung",
+	[KVM_PGTABLE_WALK_OP_RELAX_PERMS]	= "relax_perms",
+	[KVM_PGTABLE_WALK_OP_AGE]		= "age",
+	[KVM_PGTABLE_WALK_OP_FLUSH]		= "flush",
+	[KVM_PGTABLE_WALK_OP_DESTROY]		= "destroy",
+	[KVM_PGTABLE_WALK_OP_CREATE_UNLINKED]	= "create_unlinked",
+	[KVM_PGTABLE_WALK_OP_FREE_UNLINKED]	= "free_unlinked",
+	[KVM_PGTABLE_WALK_OP_GET_LEAF]		= "get_leaf",
+	[KVM_PGTABLE_WALK_OP_HYP]		= "hyp",
+};
+
+/* Indexed by ilog2() of KVM_PGTABLE_WALK_LEAF, _TABLE_PRE, _TABLE_POST */
+static const char * const visit_names[NR_VISITS] = {
+	"leaf", "table_pre", "table_post",
+};
+
+static bool enable = true;
+module_param(enable, bool, 0444);
+MODULE_PARM_DESC(enable, "Attach the probe at load time (default: 1)");
+
+static struct walk_counters __percpu *counters;
+static struct tracepoint *walk_tp;
+static struct dentry *debugfs_dir;
+/* Serialises attaching and detaching the probe; protects @attached. */
+static DEFINE_MUTEX(attach_lock);
+static bool attached;
+
+static void walk_probe(void *data, const struct kvm_pgtable_walk_stats *stats)
+{
+	unsigned int op = stats->op < NR_OPS ? stats->op : KVM_PGTABLE_WALK_OP_OTHER;
+	int l, v;
+
+	/* this_cpu ops: a walk may run in any context, preemptible or not */
+	this_cpu_inc(counters->walks[op]);
+	for (l = 0; l < NR_LEVELS; l++) {
+		this_cpu_add(counters->visited[op][l], stats->visited[l]);
+		this_cpu_add(counters->skipped[op][l], stats->skipped[l]);
+		for (v = 0; v < NR_VISITS; v++)
+			this_cpu_add(counters->callbacks[op][v][l],
+				     stats->callbacks[v][l]);
+	}
+}
+
+/* Sum of the per-CPU copies; counters that change meanwhile may be torn across CPUs */
+static void sum_counters(struct walk_counters *sum)
+{
+	const u64 *src;
+	u64 *dst = (u64 *)sum;
+	int cpu, i;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		src = (const u64 *)per_cpu_ptr(counters, cpu);
+		for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
+			dst[i] += READ_ONCE(src[i]);
+	}
+}
+
+static int set_attached(bool on)
+{
+	int ret = 0;
+
+	mutex_lock(&attach_lock);
+	if (on && !attached) {
+		ret = tracepoint_probe_register(walk_tp, walk_probe, NULL);
+		attached = !ret;
+	} else if (!on && attached) {
+		ret = tracepoint_probe_unregister(walk_tp, walk_probe, NULL);
+		/* No probe may still run once this returns */
+		tracepoint_synchronize_unregister();
+		attached = false;
+	}
+	mutex_unlock(&attach_lock);
+	return ret;
+}
+
+static int level_of(int idx)
+{
+	return idx + KVM_PGTABLE_FIRST_LEVEL;
+}
+
+static int table_show(struct seq_file *m, void *unused)
+{
+	struct walk_counters *c;
+	int op, l, v;
+
+	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	sum_counters(c);
+
+	seq_printf(m, "%-16s %10s %5s %12s %10s", "operation", "walks", "level",
+		   "visited", "skipped");
+	for (v = 0; v < NR_VISITS; v++)
+		seq_printf(m, " %12s", visit_names[v]);
+	seq_putc(m, '\n');
+
+	for (op = 0; op < NR_OPS; op++) {
+		bool first = true;
+
+		if (!c->walks[op])
+			continue;
+		for (l = 0; l < NR_LEVELS; l++) {
+			/* Level -1 only exists with 52-bit IPAs at 4K (LPA2) */
+			if (level_of(l) < 0 && !c->visited[op][l] && !c->skipped[op][l])
+				continue;
+			if (first)
+				seq_printf(m, "%-16s %10llu", op_names[op], c->walks[op]);
+			else
+				seq_printf(m, "%-16s %10s", "", "");
+			first = false;
+			seq_printf(m, " %5d %12llu %10llu", level_of(l),
+				   c->visited[op][l], c->skipped[op][l]);
+			for (v = 0; v < NR_VISITS; v++)
+				seq_printf(m, " %12llu", c->callbacks[op][v][l]);
+			seq_putc(m, '\n');
+		}
+	}
+	kfree(c);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(table);
+
+static int counters_show(struct seq_file *m, void *unused)
+{
+	struct walk_counters *c;
+	int op, l, v;
+
+	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	sum_counters(c);
+
+	for (op = 0; op < NR_OPS; op++) {
+		const char *name = op_names[op];
+
+		seq_printf(m, "walk.%s.walks %llu\n", name, c->walks[op]);
+		for (l = 0; l < NR_LEVELS; l++) {
+			seq_printf(m, "walk.%s.visited.l%d %llu\n", name,
+				   level_of(l), c->visited[op][l]);
+			seq_printf(m, "walk.%s.skipped.l%d %llu\n", name,
+				   level_of(l), c->skipped[op][l]);
+			for (v = 0; v < NR_VISITS; v++)
+				seq_printf(m, "walk.%s.%s.l%d %llu\n", name,
+					   visit_names[v], level_of(l),
+					   c->callbacks[op][v][l]);
+		}
+	}
+	kfree(c);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(counters);
+
+static ssize_t reset_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	unsigned int val;
+	int cpu, ret;
+
+	ret = kstrtouint_from_user(ubuf, count, 0, &val);
+	if (ret)
+		return ret;
+	if (val != 1)
+		return -EINVAL;
+
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(counters, cpu), 0, sizeof(struct walk_counters));
+	return count;
+}
+
+static const struct file_operations reset_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= reset_write,
+	.llseek	= noop_llseek,
+};
+
+static int enable_get(void *data, u64 *val)
+{
+	mutex_lock(&attach_lock);
+	*val = attached;
+	mutex_unlock(&attach_lock);
+	return 0;
+}
+
+static int enable_set(void *data, u64 val)
+{
+	if (val > 1)
+		return -EINVAL;
+	return set_attached(val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(enable_fops, enable_get, enable_set, "%llu\n");
+
+static void find_walk_tp(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, TP_NAME))
+		*(struct tracepoint **)priv = tp;
+}
+
+static int __init kvm_s2_walk_stats_init(void)
+{
+	int ret;
+
+	BUILD_BUG_ON(ARRAY_SIZE(op_names) != NR_OPS);
+
+	/*
+	 * Look the tracepoint up by name rather than link against it, so
+	 * that a kernel without it is told apart from a broken module.
+	 */
+	for_each_kernel_tracepoint(find_walk_tp, &walk_tp);
+	if (!walk_tp) {
+		pr_err("the running kernel has no %s tracepoint: build it with CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y (kvm-s2-walk patch 0001)\n",
+		       TP_NAME);
+		return -ENODEV;
+	}
+
+	counters = alloc_percpu(struct walk_counters);
+	if (!counters)
+		return -ENOMEM;
+
+	debugfs_dir = debugfs_create_dir("kvm_s2_walk", NULL);
+	if (IS_ERR(debugfs_dir)) {
+		ret = PTR_ERR(debugfs_dir);
+		pr_err("cannot create debugfs directory kvm_s2_walk: %d\n", ret);
+		goto err_free;
+	}
+	debugfs_create_file("table", 0444, debugfs_dir, NULL, &table_fops);
+	debugfs_create_file("counters", 0444, debugfs_dir, NULL, &counters_fops);
+	debugfs_create_file("reset", 0200, debugfs_dir, NULL, &reset_fops);
+	debugfs_create_file_unsafe("enable", 0644, debugfs_dir, NULL, &enable_fops);
+
+	if (enable) {
+		ret = set_attached(true);
+		if (ret) {
+			pr_err("cannot attach to %s: %d\n", TP_NAME, ret);
+			goto err_debugfs;
+		}
+	}
+	return 0;
+
+err_debugfs:
+	debugfs_remove_recursive(debugfs_dir);
+err_free:
+	free_percpu(counters);
+	return ret;
+}
+
+static void __exit kvm_s2_walk_stats_exit(void)
+{
+	/* Files first: nobody may toggle the probe once it is detached */
+	debugfs_remove_recursive(debugfs_dir);
+	set_attached(false);
+	free_percpu(counters);
+}
+
+module_init(kvm_s2_walk_stats_init);
+module_exit(kvm_s2_walk_stats_exit);
+
+MODULE_DESCRIPTION("Step counters of KVM/arm64 page-table walks (kvm-s2-walk debug aid)");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Parse and compare kvm-s2-walk benchmark runs.
+
+  bench-report.py parse LABEL LOG... -o RESULTS.json
+      Read serial (or host) logs in the "@@" format of vm/init.c and
+      scripts/run-commands.sh, one record per dirty_log_perf_test run:
+      its scenario, backing, guest mode and repetition (from the
+      "mark run ..." line before it), status, timings and walk counters.
+
+  bench-report.py compare BEFORE.json AFTER.json -o DIR [--title TEXT]
+      Per scenario and metric: mean, stdev, n on each side, delta %,
+      Welch's t and a significance note; split walk steps and their ratio.
+      Writes DIR/compare.{csv,json,md} and, when gnuplot is installed,
+      DIR/compare.svg and DIR/compare.png; prints the table.
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+
+METRICS = [
+    ("enable_dirty_log_s", r"Enabling dirty logging time: ([0-9.]+)s"),
+    ("clear_dirty_log_s", r"Clear dirty log over \d+ iterations took ([0-9.]+)s"),
+    ("get_dirty_log_s", r"Get dirty log over \d+ iterations took ([0-9.]+)s"),
+    ("disable_dirty_log_s", r"Disabling dirty logging time: ([0-9.]+)s"),
+    ("populate_s", r"Populate memory time: ([0-9.]+)s"),
+]
+# Metrics compared and plotted: where the split runs (scenario 1 splits at
+# enable, scenario 2 on clear).
+COMPARED = ["enable_dirty_log_s", "clear_dirty_log_s", "get_dirty_log_s"]
+LEVELS = ["-1", "0", "1", "2", "3"]
+
+# Two-sided 95% critical values of Student's t by degrees of freedom.
+T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36,
+       8: 2.31, 9: 2.26, 10: 2.23, 12: 2.18, 15: 2.13, 20: 2.09, 30: 2.04}
+
+
+def die(msg):
+    print(f"bench-report.py: error: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def parse_log(path):
+    """Yield one dict per "mark run" block of a log."""
+    try:
+        with open(path, errors="replace") as f:
+            lines = [l.rstrip("\n") for l in f]
+    except OSError as e:
+        die(f"cannot read {path}: {e}")
+
+    runs, cur, section = [], None, None
+    for line in lines:
+        if line.startswith("@@ cmd mark run "):
+            cur = {"log": os.path.basename(path), "status": "missing",
+                   "reason": "no dirty_log_perf_test output", "metrics": {},
+                   "counters": {}, "output": []}
+            for kv in line[len("@@ cmd mark run "):].split():
+                k, _, v = kv.partition("=")
+                cur[k] = v
+            runs.append(cur)
+            section = None
+            continue
+        if cur is None:
+            continue
+        if line.startswith("@@ cmd "):
+            cmd = line[len("@@ cmd "):].lstrip("!?")
+            if cmd.startswith("run ") and "dirty_log_perf_test" in cmd:
+                section = "test"
+                cur["command"] = cmd[len("run "):]
+            elif cmd.startswith("cat ") and cmd.endswith("/counters"):
+                section = "counters"
+            else:
+                section = None
+            continue
+        if line.startswith("@@ ok ") or line.startswith("@@ fail "):
+            if section == "test":
+                ok = line.startswith("@@ ok ")
+                cur["status"] = "ok" if ok else "failed"
+                m = re.search(r"\(([^()]*)\)$", line)
+                cur["reason"] = "" if ok else (m.group(1) if m else "failed")
+                skip = [l for l in cur["output"] if "SKIP" in l]
+                if not ok and skip:
+                    cur["status"] = "skipped"
+                    cur["reason"] = skip[-1].split("SKIP", 1)[1].strip(" -")
+            section = None
+            continue
+        if line.startswith("@@ "):
+            section = None
+            continue
+        if section == "test":
+            cur["output"].append(line)
+            for name, rx in METRICS:
+                m = re.search(rx, line)
+                if m:
+                    cur["metrics"][name] = float(m.group(1))
+        elif section == "counters":
+            parts = line.split()
+            if len(parts) == 2 and parts[0].startswith("walk.") and parts[1].isdigit():
+                cur["counters"][parts[0]] = int(parts[1])
+    for r in runs:
+        if r["status"] == "ok" and "enable_dirty_log_s" not in r["metrics"]:
+            r["status"], r["reason"] = "failed", "no timings in the output"
+        tail = [l for l in r.pop("output") if l.strip()][-3:]
+        if r["status"] != "ok":
+            r["output_tail"] = tail
+    return runs
+
+
+def split_steps(counters, metric="visited"):
+    return sum(counters.get(f"walk.split.{metric}.l{l}", 0) for l in LEVELS)
+
+
+def key_of(r):
+    return (r.get("scenario", "?"), r.get("backing", "?"), r.get("mode", "?"))
+
+
+def mean_sd(xs):
+    if not xs:
+        return None, None
+    return statistics.fmean(xs), (statistics.stdev(xs) if len(xs) > 1 else 0.0)
+
+
+def welch(a, b):
+    """Welch's t and a note on significance at 95%."""
+    if len(a) < 2 or len(b) < 2:
+        return None, "n < 2: no test"
+    ma, sa = mean_sd(a)
+    mb, sb = mean_sd(b)
+    va, vb = sa * sa / len(a), sb * sb / len(b)
+    if va + vb == 0:
+        return None, "no variance"
+    t = (mb - ma) / math.sqrt(va + vb)
+    df = (va + vb) ** 2 / ((va * va) / (len(a) - 1) + (vb * vb) / (len(b) - 1))
+    crit = T95[min((k for k in T95 if k >= math.floor(df)), default=30)]
+    note = "significant (95%)" if abs(t) > crit else "within noise"
+    return t, note
+
+
+def cmd_parse(args):
+    runs = []
+    for log in args.logs:
+        for r in parse_log(log):
+            r["kernel"] = r.get("kernel", args.label)
+            runs.append(r)
+    if not runs:
+        die("no 'mark run' block in " + ", ".join(args.logs))
+    with open(args.output, "w") as f:
+        json.dump({"label": args.label, "runs": runs}, f, indent=1)
+    ok = sum(r["status"] == "ok" for r in runs)
+    print(f"{args.output}: {len(runs)} runs, {ok} ok, "
+          f"{sum(r['status'] == 'skipped' for r in runs)} skipped, "
+          f"{sum(r['status'] not in ('ok', 'skipped') for r in runs)} failed")
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        die(f"cannot read results file {path}: {e}")
+    if "runs" not in data:
+        die(f"{path} is not a results file of bench-report.py parse")
+    return data
+
+
+def fmt(x, digits=4):
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def cmd_compare(args):
+    before, after = load(args.before), load(args.after)
+    os.makedirs(args.output, exist_ok=True)
+    keys = sorted({key_of(r) for r in before["runs"] + after["runs"]})
+    rows, skipped = [], []
+    for key in keys:
+        rb = [r for r in before["runs"] if key_of(r) == key]
+        ra = [r for r in after["runs"] if key_of(r) == key]
+        okb = [r for r in rb if r["status"] == "ok"]
+        oka = [r for r in ra if r["status"] == "ok"]
+        if not okb or not oka:
+            reasons = sorted({f"{r['kernel']}: {r['status']}: {r['reason']}"
+                              for r in rb + ra if r["status"] != "ok"})
+            skipped.append({"scenario": key[0], "backing": key[1], "mode": key[2],
+                            "reason": "; ".join(reasons) or "no runs"})
+            continue
+        sb = [split_steps(r["counters"]) for r in okb]
+        sa = [split_steps(r["counters"]) for r in oka]
+        steps_b, steps_a = statistics.fmean(sb), statistics.fmean(sa)
+        for metric in COMPARED:
+            xb = [r["metrics"][metric] for r in okb if metric in r["metrics"]]
+            xa = [r["metrics"][metric] for r in oka if metric in r["metrics"]]
+            if not xb or not xa:
+                continue
+            mb, sdb = mean_sd(xb)
+            ma, sda = mean_sd(xa)
+            t, note = welch(xb, xa)
+            rows.append({
+                "scenario": key[0], "backing": key[1], "mode": key[2],
+                "metric": metric, "n_before": len(xb), "n_after": len(xa),
+                "mean_before_s": mb, "stdev_before_s": sdb,
+                "mean_after_s": ma, "stdev_after_s": sda,
+                "delta_pct": (ma - mb) / mb * 100 if mb else None,
+                "welch_t": t, "significance": note,
+                "split_steps_before": steps_b, "split_steps_after": steps_a,
+                "split_steps_ratio": (steps_b / steps_a) if steps_a else None,
+                "split_l3_before": statistics.fmean(
+                    r["counters"].get("walk.split.visited.l3", 0) for r in okb),
+                "split_l3_after": statistics.fmean(
+                    r["counters"].get("walk.split.visited.l3", 0) for r in oka),
+            })
+
+    fields = list(rows[0].keys()) if rows else ["scenario"]
+    with open(os.path.join(args.output, "compare.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    with open(os.path.join(args.output, "compare.json"), "w") as f:
+        json.dump({"title": args.title, "before": before["label"],
+                   "after": after["label"], "rows": rows, "skipped": skipped},
+                  f, indent=1)
+
+    lines = [f"{args.title}", "",
+             f"before = {before['label']}, after = {after['label']}; times in ms, mean ± stdev (n)", "",
+             "| scenario | backing | mode | metric | before | after | delta | significance | split steps before → after (ratio) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio = r["split_steps_ratio"]
+        lines.append(
+            f"| {r['scenario']} | {r['backing']} | {r['mode']} | {r['metric']} "
+            f"| {r['mean_before_s'] * 1e3:.2f} ± {r['stdev_before_s'] * 1e3:.2f} ({r['n_before']}) "
+            f"| {r['mean_after_s'] * 1e3:.2f} ± {r['stdev_after_s'] * 1e3:.2f} ({r['n_after']}) "
+            f"| {fmt(r['delta_pct'], 1)}% | {r['significance']} "
+            f"| {r['split_steps_before']:.0f} → {r['split_steps_after']:.0f} "
+            f"({'∞' if ratio is None else f'{ratio:.1f}×'}) |")
+    for s in skipped:
+        lines.append(f"| {s['scenario']} | {s['backing']} | {s['mode']} | skipped: {s['reason']} | | | | | |")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(args.output, "compare.md"), "w") as f:
+        f.write(text)
+    print(text)
+    plot(args, rows)
+    if not rows:
+        die("nothing to compare: no scenario ran on both kernels")
+
+
+def plot(args, rows):
+    gp = shutil.which("gnuplot")
+    if not gp or not rows:
+        print("no plot: gnuplot not installed" if not gp else "no plot: no rows")
+        return
+    dat = os.path.join(args.output, "compare.dat")
+    with open(dat, "w") as f:
+        for r in rows:
+            label = f"{r['scenario']}/{r['backing']}/{r['metric'].replace('_dirty_log_s', '')}"
+            f.write(f"\"{label}\" {r['mean_before_s'] * 1e3} {r['stdev_before_s'] * 1e3} "
+                    f"{r['mean_after_s'] * 1e3} {r['stdev_after_s'] * 1e3}\n")
+    for term, ext in (("svg size 1100,520", "svg"), ("pngcairo size 1100,520", "png"),
+                      ("png size 1100,520", "png")):
+        out = os.path.join(args.output, f"compare.{ext}")
+        if ext == "png" and os.path.exists(out) and os.path.getsize(out) > 0:
+            continue
+        script = f"""
+set terminal {term}
+set output '{out}'
+set title "{args.title}" noenhanced
+set ylabel 'ms (mean, stdev error bars)'
+set style data histograms
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.6 border -1
+set xtics rotate by -30 noenhanced
+set key top left
+set grid ytics
+plot '{dat}' using 2:3:xtic(1) title 'before', '' using 4:5 title 'after'
+"""
+        r = subprocess.run([gp], input=script, text=True, capture_output=True)
+        if r.returncode != 0 and ext == "svg":
+            print(f"gnuplot failed: {r.stderr.strip()}", file=sys.stderr)
+    print(f"plot: {os.path.join(args.output, 'compare.svg')}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("parse", help="logs -> results file")
+    p.add_argument("label")
+    p.add_argument("logs", nargs="+")
+    p.add_argument("-o", "--output", required=True)
+    c = sub.add_parser("compare", help="two results files -> table, CSV, JSON, plot")
+    c.add_argument("before")
+    c.add_argument("after")
+    c.add_argument("-o", "--output", required=True)
+    c.add_argument("--title", default="dirty_log_perf_test, before vs after")
+    args = ap.parse_args()
+    {"parse": cmd_parse, "compare": cmd_compare}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

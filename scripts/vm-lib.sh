@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Shared by vm.sh and bench.sh (source it after lib.sh): build the full
+# arm64 VM kernels (KVM, modules, debugfs, walk counters) of the baseline
+# and the patched tree, the debug module against each, static test
+# programs, an initramfs, and boot it in QEMU at EL2.
+
+# shellcheck shell=bash
+
+VM_MEM=${VM_MEM:-2G}
+VM_SMP=${VM_SMP:-2}
+VM_TIMEOUT=${VM_TIMEOUT:-900}
+# More kernel command line for the VM (e.g. hugepagesz=1G hugepages=1).
+VM_CMDLINE=${VM_CMDLINE:-}
+VM_CONFIGS=("$REPO_ROOT/vm/kernel.config" "$REPO_ROOT/vm/walk-stats.config")
+MODULE_SRC=$REPO_ROOT/module
+MODULE_NAME=kvm_s2_walk_stats
+USER_DIR=$BUILD_DIR/vm-user
+# shellcheck disable=SC2034 # used by the scripts that source this file
+DEBUGFS=/sys/kernel/debug/kvm_s2_walk
+
+# run_logged LOG CMD...: CMD's output appended to LOG; its tail on failure.
+run_logged() {
+	local log=$1 rc=0
+	shift
+	"$@" >>"$log" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 30 "$log" | sed 's/^/    | /' >&2
+		eprintf 'ERROR: %s failed (rc %d); log: %s\n' "$*" "$rc" "$log"
+	fi
+	return "$rc"
+}
+
+kmake() {
+	make ARCH=arm64 CROSS_COMPILE="$CROSS_COMPILE" "$@"
+}
+
+# config_hash: what the VM kernel's .config is made from.
+config_hash() {
+	cat "${VM_CONFIGS[@]}" | sha256sum | cut -d' ' -f1
+}
+
+# check_config O: every option of the fragments must have survived olddefconfig.
+check_config() {
+	local o=$1 line missing=()
+	while read -r line; do
+		grep -qxF "$line" "$o/.config" || missing+=("$line")
+	done < <(grep -h '^CONFIG_' "${VM_CONFIGS[@]}")
+	[ ${#missing[@]} -eq 0 ] ||
+		die "$E_FAIL" "$o/.config lacks ${missing[*]} (not in this tree, or a dependency is missing)"
+}
+
+# build_kernel TREE (under the build lock): .config, Image, modules.
+build_kernel() {
+	local tree=$1 src o log
+	src=$(tree_dir "$tree")
+	o=$BUILD_DIR/vm-$tree
+	log=$RESULTS_DIR/vm/$tree-build.log
+	mkdir -p "$o"
+	: >"$log"
+	if [ "$(cat "$o/.kvm-s2-walk-config" 2>/dev/null)" != "$(config_hash)" ]; then
+		step "vm $tree: configuring $o (allnoconfig + ${VM_CONFIGS[*]##*/})"
+		run_logged "$log" kmake -C "$src" O="$o" allnoconfig
+		run_logged "$log" env KCONFIG_CONFIG="$o/.config" \
+			"$src/scripts/kconfig/merge_config.sh" -m -O "$o" "$o/.config" "${VM_CONFIGS[@]}"
+		run_logged "$log" kmake -C "$src" O="$o" olddefconfig
+		check_config "$o"
+		config_hash >"$o/.kvm-s2-walk-config"
+	fi
+	step "vm $tree: make Image modules (about 5 minutes from clean; log: $log)"
+	run_logged "$log" kmake -C "$src" O="$o" -j"$JOBS" Image modules
+	[ -x "$o/usr/gen_init_cpio" ] ||
+		run_logged "$log" kmake -C "$src" O="$o" usr/gen_init_cpio
+}
+
+# build_module TREE: the debug module against the tree's VM kernel, W=1.
+build_module() {
+	local tree=$1
+	local o=$BUILD_DIR/vm-$tree mo=$BUILD_DIR/module-$tree
+	local log=$RESULTS_DIR/vm/$tree-module.log
+	mkdir -p "$mo"
+	: >"$log"
+	step "vm $tree: building $MODULE_NAME.ko with W=1"
+	run_logged "$log" make -C "$MODULE_SRC" KDIR="$o" MO="$mo" W=1 \
+		ARCH=arm64 CROSS_COMPILE="$CROSS_COMPILE"
+	if grep -E 'warning:|error:' "$log" >&2; then
+		die "$E_FAIL" "$MODULE_NAME.ko builds with warnings against the $tree tree (log: $log)"
+	fi
+	[ -f "$mo/$MODULE_NAME.ko" ] || die "$E_FAIL" "no $mo/$MODULE_NAME.ko after the build (log: $log)"
+}
+
+# build_user [SELFTEST...]: /init, dirty_log_perf_test and the named KVM
+# selftests (from the patched tree, whose dirty_log_perf_test has the eager
+# split option; they run on both kernels), static aarch64.
+build_user() {
+	local src=$PATCHED_DIR hdr=$USER_DIR/hdr out=$USER_DIR/selftests t
+	local log=$RESULTS_DIR/vm/user-build.log targets=()
+	for t in dirty_log_perf_test "$@"; do
+		targets+=("$out/$t")
+	done
+	mkdir -p "$USER_DIR" "$out/tools"
+	: >"$log"
+	step "vm: building /init and dirty_log_perf_test (static aarch64)"
+	run_logged "$log" "${CROSS_COMPILE}gcc" -static -O2 -Wall -Wextra -Werror \
+		-o "$USER_DIR/init" "$REPO_ROOT/vm/init.c"
+	run_logged "$log" kmake -C "$src" O="$hdr" INSTALL_HDR_PATH="$hdr/usr" headers_install
+	run_logged "$log" make -C "$src/tools/testing/selftests/kvm" ARCH=arm64 \
+		CROSS_COMPILE="$CROSS_COMPILE" OUTPUT="$out" abs_objdir="$out" \
+		LINUX_HDR_PATH="$hdr/usr/include/" KHDR_INCLUDES="-isystem $hdr/usr/include" \
+		LDFLAGS="-static -pthread -no-pie" "${targets[@]}"
+}
+
+# build_all [SELFTEST...]: kernels and modules of $TREES, programs.
+build_all() {
+	local tree
+	mkdir -p "$RESULTS_DIR/vm"
+	"$REPO_ROOT/scripts/apply.sh" -t patched
+	for tree in "${TREES[@]}"; do
+		"$REPO_ROOT/scripts/apply.sh" -t "$tree"
+		with_build_lock build_kernel "$tree"
+		build_module "$tree"
+	done
+	build_user "$@"
+}
+
+# make_initrd TREE COMMANDS OUT [DEST=SRC...]: the initramfs of TREE's
+# kernel, with more files (DEST an absolute path; its directory must be
+# / or /kselftests[/arm64]).
+make_initrd() {
+	local tree=$1 cmds=$2 out=$3 list f
+	local o=$BUILD_DIR/vm-$tree
+	shift 3
+	list=$(mktemp)
+	cat >"$list" <<LIST
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+dir /tmp 0755 0 0
+file /init $USER_DIR/init 0755 0 0
+file /commands $cmds 0644 0 0
+file /dirty_log_perf_test $USER_DIR/selftests/dirty_log_perf_test 0755 0 0
+file /$MODULE_NAME.ko $BUILD_DIR/module-$tree/$MODULE_NAME.ko 0644 0 0
+dir /kselftests 0755 0 0
+dir /kselftests/arm64 0755 0 0
+LIST
+	for f in "$@"; do
+		echo "file ${f%%=*} ${f#*=} 0755 0 0" >>"$list"
+	done
+	"$o/usr/gen_init_cpio" "$list" | gzip -1 >"$out"
+	rm -f "$list"
+}
+
+# boot TREE COMMANDS LOG [DEST=SRC...]: boot TREE's kernel running
+# COMMANDS, with more files in the initramfs; false unless /init reached
+# "@@ done errors=0".
+boot() {
+	local tree=$1 cmds=$2 log=$3 initrd rc=0 t0=$SECONDS
+	shift 3
+	initrd=$BUILD_DIR/vm-$tree/initramfs.cpio.gz
+	make_initrd "$tree" "$cmds" "$initrd" "$@"
+	step "vm $tree: booting in QEMU at EL2 (-m $VM_MEM -smp $VM_SMP; log: $log)"
+	timeout "$VM_TIMEOUT" qemu-system-aarch64 \
+		-machine virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
+		-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot -nic none \
+		-kernel "$BUILD_DIR/vm-$tree/arch/arm64/boot/Image" -initrd "$initrd" \
+		-append "console=ttyAMA0 panic=-1 earlycon=pl011,0x9000000 $VM_CMDLINE" \
+		</dev/null 2>&1 | tr -d '\r' >"$log" || rc=$?
+	info "vm $tree: QEMU ran $(elapsed $((SECONDS - t0)))"
+	if [ "$rc" -ne 0 ]; then
+		eprintf 'ERROR: QEMU failed or timed out after %ss (rc %d); serial log: %s\n' \
+			"$VM_TIMEOUT" "$rc" "$log"
+		return 1
+	fi
+	if ! grep -q '^@@ done errors=' "$log"; then
+		tail -n 20 "$log" | sed 's/^/    | /' >&2
+		eprintf 'ERROR: %s kernel did not run /init to its end; serial log: %s\n' "$tree" "$log"
+		return 1
+	fi
+	grep -B1 '^@@ unexpected' "$log" | sed 's/^/    | /' >&2 || true
+	grep -q '^@@ done errors=0$' "$log"
+}
+
+# output_of LOG COMMAND: what COMMAND printed on the serial console.
+output_of() {
+	awk -v cmd="@@ cmd $2" '$0 == cmd { on = 1; next } on && /^@@ / { exit } on' "$1"
+}
+

@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Full arm64 kernels (KVM, modules, debugfs, the walk counters) for the
+# baseline and the patched tree, the debug module built against each, an
+# initramfs of static test programs, booted in QEMU at EL2. "check" is the
+# debug module's proof: counters read the same way on both kernels, and the
+# eager split of page-mapped memory visits no last-level entry once the
+# series is applied.
+
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# shellcheck source=scripts/vm-lib.sh
+. "$(dirname "$0")/vm-lib.sh"
+
+# Guest memory of the check's dirty_log_perf_test run, in MiB.
+CHECK_MIB=${CHECK_MIB:-64}
+
+# The in-tree selftests run before and after (path under
+# tools/testing/selftests/kvm, then arguments that fit emulation).
+SELFTESTS=(
+	"arm64/page_fault_test -m 6"
+	"arm64/stage2_block_transitions"
+	"arm64/hello_el2"
+	"dirty_log_test -m 6 -i 8"
+	"kvm_page_table_test -m 6 -b 64M"
+	"memslot_modification_stress_test -m 6 -i 20"
+	"memslot_perf_test -l 1 -r 1"
+	"set_memory_region_test"
+)
+
+usage() {
+	cat <<USAGE
+Usage: $0 [-h] [-t baseline|patched]... COMMAND
+
+Commands:
+  build      build, for each tree: the VM kernel ($BUILD_DIR/vm-<tree>,
+             allnoconfig + vm/*.config), the debug module against it (W=1,
+             warnings are errors), and the static test programs
+  check      build, then boot each kernel in QEMU at EL2 and check the debug
+             module: insmod, counters of an eagerly split ${CHECK_MIB} MiB VM
+             mapped at page granularity (dirty_log_perf_test -g -S 2M),
+             bad writes refused, rmmod leaves nothing. Baseline: the split
+             visits one last-level entry per page; patched: none.
+  selftests  build the in-tree KVM selftests below (static, from the
+             patched tree), boot each kernel, run them; the pass/skip/fail
+             of each must be the same on both kernels (exit status 4 is a
+             skip), and no kernel splat. Table: $RESULTS_DIR/vm/selftests.md
+$(printf '               %s\n' "${SELFTESTS[@]}")
+  boot FILE  build, then boot each kernel with FILE as the initramfs's
+             /commands (see vm/init.c) and keep the serial log
+
+Options:
+  -t TREE  a tree to use (repeatable; default: baseline and patched)
+  -h       this help
+
+Results: $RESULTS_DIR/vm/<tree>-<command>.log (serial log) and, for check,
+$RESULTS_DIR/vm/<tree>-counters.txt. The last line is "N passed, N failed".
+
+Environment:
+  VM_MEM, VM_SMP     QEMU memory and CPUs (default 2G, 2)
+  VM_TIMEOUT         seconds a boot may take (default 900)
+  CHECK_MIB          guest memory of the check, in MiB (default 64)
+  JOBS, CROSS_COMPILE, KERNEL_SRC, FORCE, KVM_S2_WALK_CACHE, KVM_S2_WALK_LOCK:
+                     see apply.sh -h and kunit.sh -h
+
+Exit codes: 0 ok, $E_FAIL a build, boot or check failed, $E_USAGE bad arguments,
+$E_PREREQ missing tools.
+USAGE
+}
+
+PASSED=0 FAILED=0
+
+pass() {
+	echo "ok   $*"
+	PASSED=$((PASSED + 1))
+}
+
+failed() {
+	echo "FAIL $*"
+	FAILED=$((FAILED + 1))
+}
+
+# counter FILE KEY: the value of KEY in a counters file (empty if absent).
+counter() {
+	awk -v k="$2" '$1 == k { print $2 }' "$1"
+}
+
+# expect_eq WHAT VALUE EXPECTED
+expect_eq() {
+	if [ -n "$2" ] && [ "$2" = "$3" ]; then
+		pass "$1 = $2"
+	else
+		failed "$1 = ${2:-<missing>}, expected $3"
+	fi
+}
+
+check_commands() {
+	cat <<CMDS
+# Written by scripts/vm.sh check
+insmod /$MODULE_NAME.ko
+cat $DEBUGFS/enable
+write $DEBUGFS/reset 1
+run /dirty_log_perf_test -m 6 -v 1 -b ${CHECK_MIB}M -s anonymous -g -i 2 -S 2M
+cat $DEBUGFS/table
+cat $DEBUGFS/counters
+!write $DEBUGFS/reset 2
+!write $DEBUGFS/enable 2
+!write $DEBUGFS/table 1
+write $DEBUGFS/enable 0
+cat $DEBUGFS/enable
+rmmod $MODULE_NAME
+!cat $DEBUGFS/table
+insmod /$MODULE_NAME.ko enable=0
+rmmod $MODULE_NAME
+CMDS
+}
+
+# check_tree_counters TREE LOG
+check_tree_counters() {
+	local tree=$1 log=$2
+	local c=$RESULTS_DIR/vm/$tree-counters.txt
+	local pages=$((CHECK_MIB * 256)) pmds=$((CHECK_MIB / 2)) l3 l2 skip3 walks
+
+	output_of "$log" "cat $DEBUGFS/counters" >"$c"
+	output_of "$log" "cat $DEBUGFS/table" >"${c%.txt}-table.txt"
+	echo "--- $tree: walk counters of the eager split (${CHECK_MIB} MiB, 4K pages):"
+	sed 's/^/    /' "${c%.txt}-table.txt"
+
+	walks=$(counter "$c" walk.split.walks)
+	l3=$(counter "$c" walk.split.visited.l3)
+	l2=$(counter "$c" walk.split.visited.l2)
+	skip3=$(counter "$c" walk.split.skipped.l3)
+	if [ -n "$walks" ] && [ "$walks" -gt 0 ]; then
+		pass "$tree: the split walker ran ($walks walks)"
+	else
+		failed "$tree: no split walk counted (walk.split.walks = ${walks:-<missing>})"
+	fi
+	# The memslot need not be 2 MiB aligned: one more level-2 entry then.
+	if [ -n "$l2" ] && { [ "$l2" = "$pmds" ] || [ "$l2" = $((pmds + 1)) ]; }; then
+		pass "$tree: split visited.l2 = $l2 (one per 2 MiB of the memslot)"
+	else
+		failed "$tree: split visited.l2 = ${l2:-<missing>}, expected $pmds or $((pmds + 1))"
+	fi
+	if [ "$tree" = baseline ]; then
+		expect_eq "$tree: split visited.l3 (one per 4K page)" "$l3" "$pages"
+		expect_eq "$tree: split skipped.l3" "$skip3" 0
+	else
+		expect_eq "$tree: split visited.l3" "$l3" 0
+		expect_eq "$tree: split skipped.l3 (every level-3 table stepped over)" "$skip3" "$l2"
+	fi
+}
+
+check_one() {
+	local tree=$1 cmds
+	local log=$RESULTS_DIR/vm/$tree-check.log
+	local vhe='kvm \[[0-9]+\]: VHE(\+NV2)? mode initialized successfully'
+	cmds=$(mktemp)
+	check_commands >"$cmds"
+	if boot "$tree" "$cmds" "$log"; then
+		pass "$tree: every command of the check ran as expected (insmod, bad writes refused, rmmod, reload)"
+	else
+		failed "$tree: boot or commands failed (serial log: $log)"
+	fi
+	rm -f "$cmds"
+	if grep -Eq "$vhe" "$log"; then
+		pass "$tree: $(grep -Eo "$vhe" "$log" | head -n 1)"
+	else
+		failed "$tree: KVM did not initialise in VHE mode"
+	fi
+	splat_check "$tree" "$log"
+	if [ "$(output_of "$log" "cat $DEBUGFS/enable" | head -n 1)" = 1 ]; then
+		pass "$tree: the probe is attached after insmod (enable reads 1)"
+	else
+		failed "$tree: enable did not read 1 after insmod"
+	fi
+	check_tree_counters "$tree" "$log"
+}
+
+# splat_check TREE LOG
+splat_check() {
+	local rx='BUG:|WARNING:|Kernel panic|Oops|Call trace:|sleeping function called from invalid context|possible circular locking|KASAN'
+	if grep -Eq "$rx" "$2"; then
+		grep -E -m 5 "$rx" "$2" | sed 's/^/    | /'
+		failed "$1: kernel splat in $2"
+	else
+		pass "$1: no kernel splat"
+	fi
+}
+
+# selftest_outcome LOG NAME: pass, skip, fail or missing.
+selftest_outcome() {
+	local line
+	line=$(grep -E "^@@ (ok|fail) \?run /kselftests/$2( |\$)" "$1" | head -n 1) || true
+	case $line in
+	'@@ ok '*) echo pass ;;
+	*'(exit status 4)') echo skip ;;
+	'@@ fail '*) echo fail ;;
+	*) echo missing ;;
+	esac
+}
+
+run_selftests() {
+	local tree t name cmds log files=() table=$RESULTS_DIR/vm/selftests.md
+	declare -A outcome
+	for t in "${SELFTESTS[@]}"; do
+		name=${t%% *}
+		files+=("/kselftests/$name=$USER_DIR/selftests/$name")
+	done
+	for tree in "${TREES[@]}"; do
+		cmds=$(mktemp)
+		log=$RESULTS_DIR/vm/$tree-selftests.log
+		{
+			echo "# Written by scripts/vm.sh selftests"
+			for t in "${SELFTESTS[@]}"; do
+				echo "mark selftest ${t%% *}"
+				echo "?run /kselftests/$t"
+			done
+		} >"$cmds"
+		if boot "$tree" "$cmds" "$log" "${files[@]}"; then
+			pass "$tree: the selftests ran to the end"
+		else
+			failed "$tree: boot failed (serial log: $log)"
+		fi
+		rm -f "$cmds"
+		splat_check "$tree" "$log"
+		for t in "${SELFTESTS[@]}"; do
+			name=${t%% *}
+			outcome[$tree/$name]=$(selftest_outcome "$log" "$name")
+		done
+	done
+
+	{
+		printf '| selftest (arguments) |'
+		printf ' %s |' "${TREES[@]}"
+		printf '\n|---|'
+		printf -- '---|%.0s' "${TREES[@]}"
+		printf '\n'
+		for t in "${SELFTESTS[@]}"; do
+			name=${t%% *}
+			# shellcheck disable=SC2016 # backquotes for Markdown
+			printf '| `%s` |' "$t"
+			for tree in "${TREES[@]}"; do
+				printf ' %s |' "${outcome[$tree/$name]}"
+			done
+			printf '\n'
+		done
+	} >"$table"
+	echo "--- in-tree KVM selftests ($table):"
+	sed 's/^/    /' "$table"
+	for t in "${SELFTESTS[@]}"; do
+		name=${t%% *}
+		local first=${outcome[${TREES[0]}/$name]} same=1
+		for tree in "${TREES[@]}"; do
+			[ "${outcome[$tree/$name]}" = "$first" ] || same=0
+		done
+		if [ "$same" = 1 ] && [ "$first" != missing ]; then
+			pass "$name: $first on every kernel"
+		else
+			failed "$name: outcomes differ or are missing ($(for tree in "${TREES[@]}"; do
+				printf '%s=%s ' "$tree" "${outcome[$tree/$name]}"; done))"
+		fi
+	done
+}
+
+main() {
+	TREES=()
+	while getopts ht: opt; do
+		case $opt in
+		h) usage; exit 0 ;;
+		t) tree_dir "$OPTARG" >/dev/null; TREES+=("$OPTARG") ;;
+		*) usage >&2; exit "$E_USAGE" ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# -ge 1 ] || { usage >&2; exit "$E_USAGE"; }
+	[ ${#TREES[@]} -gt 0 ] || TREES=(baseline patched)
+	local cmd=$1 file='' tree
+	shift
+	case $cmd in
+	build | check | selftests) [ $# -eq 0 ] || { usage >&2; exit "$E_USAGE"; } ;;
+	boot)
+		[ $# -eq 1 ] || die "$E_USAGE" "boot needs one commands file (see vm/init.c)"
+		file=$(realpath -e -- "$1" 2>/dev/null) || die "$E_USAGE" "no such commands file: $1"
+		;;
+	*) die "$E_USAGE" "unknown command '$cmd' (build, check, selftests or boot; see -h)" ;;
+	esac
+	if ! [[ $CHECK_MIB =~ ^[1-9][0-9]*$ ]] || [ $((CHECK_MIB % 2)) -ne 0 ]; then
+		die "$E_USAGE" "CHECK_MIB=$CHECK_MIB: a positive even number of MiB is needed"
+	fi
+	need_cmd qemu-system-aarch64 "${CROSS_COMPILE}gcc" make flock gzip timeout sha256sum
+	[ -d /usr/aarch64-linux-gnu/include ] ||
+		die "$E_PREREQ" "no aarch64 C library headers: install libc6-dev-arm64-cross (make deps)"
+
+	if [ "$cmd" = selftests ]; then
+		local names=() t
+		for t in "${SELFTESTS[@]}"; do
+			names+=("${t%% *}")
+		done
+		build_all "${names[@]}"
+	else
+		build_all
+	fi
+	case $cmd in
+	selftests) run_selftests ;;
+	build) info "built: ${TREES[*]}"; return 0 ;;
+	boot)
+		for tree in "${TREES[@]}"; do
+			if boot "$tree" "$file" "$RESULTS_DIR/vm/$tree-boot.log"; then
+				pass "$tree: boot"
+			else
+				failed "$tree: boot"
+			fi
+		done
+		;;
+	check)
+		for tree in "${TREES[@]}"; do
+			check_one "$tree"
+		done
+		;;
+	esac
+	summary_line "$PASSED" "$FAILED"
+	[ "$FAILED" -eq 0 ]
+}
+
+main "$@"
