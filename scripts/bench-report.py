@@ -106,6 +106,8 @@ def parse_log(path):
             if len(parts) == 2 and parts[0].startswith("walk.") and parts[1].isdigit():
                 cur["counters"][parts[0]] = int(parts[1])
     for r in runs:
+        if "skip" in r:
+            r["status"], r["reason"] = "skipped", r.pop("skip").replace("_", " ")
         if r["status"] == "ok" and "enable_dirty_log_s" not in r["metrics"]:
             r["status"], r["reason"] = "failed", "no timings in the output"
         tail = [l for l in r.pop("output") if l.strip()][-3:]
@@ -256,6 +258,9 @@ def plot(args, rows):
     if not gp or not rows:
         print("no plot: gnuplot not installed" if not gp else "no plot: no rows")
         return
+    # Where the split runs: at enable in scenario 1, on clear in scenario 2
+    rows = [r for r in rows if (r["scenario"], r["metric"]) in
+            (("1", "enable_dirty_log_s"), ("2", "clear_dirty_log_s"))] or rows
     dat = os.path.join(args.output, "compare.dat")
     with open(dat, "w") as f:
         for r in rows:
@@ -278,6 +283,7 @@ set style fill solid 0.6 border -1
 set xtics rotate by -30 noenhanced
 set key top left
 set grid ytics
+set yrange [0:*]
 plot '{dat}' using 2:3:xtic(1) title 'before', '' using 4:5 title 'after'
 """
         r = subprocess.run([gp], input=script, text=True, capture_output=True)

@@ -36,7 +36,7 @@ repetitions outermost so that drift spreads over all cells:
 
 Options:
   -r N       repetitions (default 3)
-  -b SIZE    guest memory per vCPU (default 512M)
+  -b SIZE    guest memory per vCPU (default 256M)
   -v N       vCPUs (default 1)
   -i N       dirty_log_perf_test iterations (default 2)
   -s LIST    backings, quoted list (default "anonymous anonymous_thp
@@ -45,7 +45,7 @@ Options:
   -m LIST    guest modes of dirty_log_perf_test -m (default "6": 40-bit IPA,
              4K guest pages; "8" is 64K guest pages)
   -S SIZE    eager split chunk size (default 2M: 4K host pages)
-  -M SIZE    QEMU memory (default 3G)
+  -M SIZE    QEMU memory (default 2G)
   -o DIR     results directory (default \$RESULTS_DIR/bench/<date>)
   -T FILE    (host) dirty_log_perf_test binary with -S (patch 0007)
   -K FILE    (host) kvm_s2_walk_stats.ko built for the running kernel
@@ -83,7 +83,12 @@ matrix_commands() {
 				for scen in 1 2; do
 					opts="-m $mode -v $VCPUS -b $MEM -s $backing -i $ITERS -S $CHUNK"
 					[ "$scen" = 2 ] || opts+=" -g"
-					echo "mark run kernel=$kernel scenario=$scen backing=$backing mode=$mode rep=$rep"
+					echo -n "mark run kernel=$kernel scenario=$scen backing=$backing mode=$mode rep=$rep"
+					if [ "$backing" = anonymous_hugetlb_1gb ] && [ "$bytes" -lt $((1 << 30)) ]; then
+						echo " skip=1_GiB_pages_need_-b_1G_or_more"
+						continue
+					fi
+					echo
 					echo "write $DEBUGFS/reset 1"
 					echo "?run $test $opts"
 					echo "cat $DEBUGFS/counters"
@@ -154,7 +159,7 @@ run_host() {
 }
 
 main() {
-	REPS=3 MEM=512M VCPUS=1 ITERS=2 CHUNK=2M QEMU_MEM=3G
+	REPS=3 MEM=256M VCPUS=1 ITERS=2 CHUNK=2M QEMU_MEM=2G
 	BACKINGS="anonymous anonymous_thp anonymous_hugetlb_2mb" MODES=6
 	OUT='' HOST_TEST='' HOST_MODULE=''
 	while getopts hr:b:v:i:s:m:S:M:o:T:K: opt; do

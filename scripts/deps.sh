@@ -17,6 +17,7 @@ PACKAGES=(
 	python3-ply python3-git	# checkpatch.pl's spdxcheck.py
 	xz-utils git dpkg-dev	# fetch-kernel.sh
 	shellcheck		# make test
+	gnuplot-nox		# bench.sh plots
 )
 
 usage() {

@@ -190,6 +190,16 @@ splat_check() {
 	fi
 }
 
+# selftest_note LOG NAME: why a selftest skipped or failed (from its output).
+selftest_note() {
+	awk -v cmd="^@@ cmd \\?run /kselftests/$2( |\$)" '
+		$0 ~ cmd { on = 1; note = ""; next }
+		on && /^@@ / { exit }
+		on && /SKIP/ { sub(/.*SKIP[ -]*/, ""); note = $0 }
+		on && /^  [a-z_\/]+\.c:[0-9]+:/ { getline; getline; note = $0 }
+		END { gsub(/\|/, "/", note); sub(/^ +/, "", note); print note }' "$1"
+}
+
 # selftest_outcome LOG NAME: pass, skip, fail or missing.
 selftest_outcome() {
 	local line
@@ -204,7 +214,7 @@ selftest_outcome() {
 
 run_selftests() {
 	local tree t name cmds log files=() table=$RESULTS_DIR/vm/selftests.md
-	declare -A outcome
+	declare -A outcome note
 	for t in "${SELFTESTS[@]}"; do
 		name=${t%% *}
 		files+=("/kselftests/$name=$USER_DIR/selftests/$name")
@@ -214,6 +224,8 @@ run_selftests() {
 		log=$RESULTS_DIR/vm/$tree-selftests.log
 		{
 			echo "# Written by scripts/vm.sh selftests"
+			# stage2_block_transitions maps 32 MiB of 2 MiB hugetlb pages
+			echo "?write /proc/sys/vm/nr_hugepages 64"
 			for t in "${SELFTESTS[@]}"; do
 				echo "mark selftest ${t%% *}"
 				echo "?run /kselftests/$t"
@@ -229,15 +241,16 @@ run_selftests() {
 		for t in "${SELFTESTS[@]}"; do
 			name=${t%% *}
 			outcome[$tree/$name]=$(selftest_outcome "$log" "$name")
+			[ "$tree" != "${TREES[0]}" ] || note[$name]=$(selftest_note "$log" "$name")
 		done
 	done
 
 	{
 		printf '| selftest (arguments) |'
 		printf ' %s |' "${TREES[@]}"
-		printf '\n|---|'
+		printf ' note (%s) |\n|---|' "${TREES[0]}"
 		printf -- '---|%.0s' "${TREES[@]}"
-		printf '\n'
+		printf -- '---|\n'
 		for t in "${SELFTESTS[@]}"; do
 			name=${t%% *}
 			# shellcheck disable=SC2016 # backquotes for Markdown
@@ -245,7 +258,7 @@ run_selftests() {
 			for tree in "${TREES[@]}"; do
 				printf ' %s |' "${outcome[$tree/$name]}"
 			done
-			printf '\n'
+			printf ' %s |\n' "${note[$name]:-}"
 		done
 	} >"$table"
 	echo "--- in-tree KVM selftests ($table):"
