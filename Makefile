@@ -9,7 +9,7 @@ SCRIPTS := scripts
 TREE ?=
 CONFIGS ?=
 
-.PHONY: help deps fetch apply checkpatch kunit vm-check module shellcheck selftest test run clean
+.PHONY: help deps fetch apply checkpatch kunit vm-check vm-selftests bench module shellcheck selftest test run clean
 
 help:
 	@echo 'Targets:'
@@ -19,11 +19,13 @@ help:
 	@echo '  checkpatch  checkpatch.pl --strict on each patch; BISECT=1 also builds each step'
 	@echo '  kunit       KUnit in QEMU at EL2 for kunit/*.kunitconfig [TREE=baseline|patched] [CONFIGS="a b"]'
 	@echo '  vm-check    debug module check in full VM kernels, baseline and patched (scripts/vm.sh check)'
+	@echo '  vm-selftests in-tree KVM selftests on both VM kernels, same outcomes (scripts/vm.sh selftests)'
+	@echo '  bench       before/after dirty_log_perf_test in QEMU (scripts/bench.sh $$BENCH_ARGS)'
 	@echo '  module      build module/ against KDIR=<kernel build dir> (W=1)'
 	@echo '  shellcheck  shellcheck -x on every script'
 	@echo '  selftest    bad-input tests of the scripts (selftests/test_scripts.sh)'
-	@echo '  run         deps fetch apply checkpatch kunit, with one summary line'
-	@echo '  test        run + shellcheck + selftest, ending with "N passed, N failed"'
+	@echo '  run         main job: deps fetch bench (the before/after benchmark)'
+	@echo '  test        every check, ending with "N passed, N failed"'
 	@echo '  clean       remove trees, builds and results from the cache (keeps the source)'
 
 deps:
@@ -44,6 +46,14 @@ kunit:
 vm-check:
 	@$(SCRIPTS)/vm.sh check
 
+vm-selftests:
+	@$(SCRIPTS)/vm.sh selftests
+
+# make bench BENCH_ARGS="-r 5 -b 512M"
+BENCH_ARGS ?=
+bench:
+	@$(SCRIPTS)/bench.sh $(BENCH_ARGS)
+
 module:
 	@$(MAKE) -C module $(if $(KDIR),KDIR="$(KDIR)") W=1
 
@@ -54,7 +64,9 @@ selftest:
 	@selftests/test_scripts.sh
 
 run:
-	@$(SCRIPTS)/test.sh deps fetch apply checkpatch kunit vm
+	@$(SCRIPTS)/deps.sh
+	@$(SCRIPTS)/fetch-kernel.sh
+	@$(SCRIPTS)/bench.sh $(BENCH_ARGS)
 
 test:
 	@$(SCRIPTS)/test.sh

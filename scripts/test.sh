@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-ALL_STAGES=(deps fetch shellcheck selftest apply checkpatch kunit vm)
+ALL_STAGES=(deps fetch shellcheck selftest apply checkpatch kunit vm vmselftests)
 # A failed prerequisite stops the run: later stages cannot work without it.
 PREREQS=" deps fetch apply "
 
@@ -25,6 +25,7 @@ Run the stages (default, in this order: ${ALL_STAGES[*]}):
   checkpatch  scripts/checkpatch.sh       1 check per patch (BISECT=1: + builds)
   kunit       scripts/kunit.sh            1 check per KUnit case + VHE check per config
   vm          scripts/vm.sh check         debug module + walk counters in a VM, both kernels
+  vmselftests scripts/vm.sh selftests     in-tree KVM selftests, same outcome on both kernels
 and print the sum as the last line: "N passed, N failed" (skipped KUnit
 cases are reported on the line before, not counted).
 A failing deps, fetch or apply stage ends the run.
@@ -64,6 +65,10 @@ vm_check() {
 	"$REPO_ROOT/scripts/vm.sh" check
 }
 
+vm_selftests() {
+	"$REPO_ROOT/scripts/vm.sh" selftests
+}
+
 stage_cmd() {
 	case $1 in
 	deps) echo "$REPO_ROOT/scripts/deps.sh" ;;
@@ -74,6 +79,7 @@ stage_cmd() {
 	checkpatch) echo "$REPO_ROOT/scripts/checkpatch.sh" ;;
 	kunit) echo "$REPO_ROOT/scripts/kunit.sh" ;;
 	vm) echo vm_check ;;
+	vmselftests) echo vm_selftests ;;
 	*) return 1 ;;
 	esac
 }

@@ -104,6 +104,8 @@ build_user() {
 	run_logged "$log" "${CROSS_COMPILE}gcc" -static -O2 -Wall -Wextra -Werror \
 		-o "$USER_DIR/init" "$REPO_ROOT/vm/init.c"
 	run_logged "$log" kmake -C "$src" O="$hdr" INSTALL_HDR_PATH="$hdr/usr" headers_install
+	run_logged "$log" "${CROSS_COMPILE}gcc" -static -O2 -Wall -Wextra -Werror \
+		-I"$hdr/usr/include" -o "$USER_DIR/vm_churn" "$REPO_ROOT/vm/vm_churn.c"
 	run_logged "$log" make -C "$src/tools/testing/selftests/kvm" ARCH=arm64 \
 		CROSS_COMPILE="$CROSS_COMPILE" OUTPUT="$out" abs_objdir="$out" \
 		LINUX_HDR_PATH="$hdr/usr/include/" KHDR_INCLUDES="-isystem $hdr/usr/include" \
@@ -140,6 +142,7 @@ dir /tmp 0755 0 0
 file /init $USER_DIR/init 0755 0 0
 file /commands $cmds 0644 0 0
 file /dirty_log_perf_test $USER_DIR/selftests/dirty_log_perf_test 0755 0 0
+file /vm_churn $USER_DIR/vm_churn 0755 0 0
 file /$MODULE_NAME.ko $BUILD_DIR/module-$tree/$MODULE_NAME.ko 0644 0 0
 dir /kselftests 0755 0 0
 dir /kselftests/arm64 0755 0 0
@@ -181,8 +184,12 @@ boot() {
 	grep -q '^@@ done errors=0$' "$log"
 }
 
-# output_of LOG COMMAND: what COMMAND printed on the serial console.
+# output_of LOG COMMAND [N]: what the Nth (default: first) run of COMMAND
+# printed on the serial console.
 output_of() {
-	awk -v cmd="@@ cmd $2" '$0 == cmd { on = 1; next } on && /^@@ / { exit } on' "$1"
+	awk -v cmd="@@ cmd $2" -v n="${3:-1}" '
+		$0 == cmd && ++seen == n { on = 1; next }
+		on && /^@@ / { exit }
+		on' "$1"
 }
 

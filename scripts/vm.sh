@@ -17,6 +17,8 @@ set -euo pipefail
 
 # Guest memory of the check's dirty_log_perf_test run, in MiB.
 CHECK_MIB=${CHECK_MIB:-64}
+# Empty VMs of the largest IPA size the check creates and destroys.
+CHURN_VMS=2
 
 # The in-tree selftests run before and after (path under
 # tools/testing/selftests/kvm, then arguments that fit emulation).
@@ -106,6 +108,10 @@ write $DEBUGFS/reset 1
 run /dirty_log_perf_test -m 6 -v 1 -b ${CHECK_MIB}M -s anonymous -g -i 2 -S 2M
 cat $DEBUGFS/table
 cat $DEBUGFS/counters
+write $DEBUGFS/reset 1
+run /vm_churn 40 $CHURN_VMS
+run /vm_churn 0 $CHURN_VMS
+cat $DEBUGFS/counters
 !write $DEBUGFS/reset 2
 !write $DEBUGFS/enable 2
 !write $DEBUGFS/table 1
@@ -153,6 +159,31 @@ check_tree_counters() {
 	fi
 }
 
+# check_teardown TREE LOG: walks to destroy empty VMs of 40 bits and of the
+# largest IPA size (4K pages: one walk per GiB before patch 0008, one walk
+# per stage-2 after).
+check_teardown() {
+	local tree=$1 log=$2 c line max walks want
+	c=$RESULTS_DIR/vm/$tree-teardown-counters.txt
+	output_of "$log" "cat $DEBUGFS/counters" 2 >"$c"
+	line=$(output_of "$log" "run /vm_churn 0 $CHURN_VMS" | grep '^vm_churn:') || true
+	echo "--- $tree: teardown of $CHURN_VMS empty VMs of 40 bits and of the largest IPA size:"
+	output_of "$log" "run /vm_churn 40 $CHURN_VMS" | grep '^vm_churn:' | sed 's/^/    /' || true
+	echo "    ${line:-vm_churn printed nothing}"
+	max=$(sed -n 's/.*ipa_bits=\([0-9]*\).*/\1/p' <<<"$line")
+	walks=$(counter "$c" walk.destroy.walks)
+	if [ -z "$max" ]; then
+		failed "$tree: vm_churn did not run"
+		return
+	fi
+	if [ "$tree" = baseline ]; then
+		want=$((CHURN_VMS * ((1 << (40 - 30)) + (1 << (max - 30)))))
+		expect_eq "$tree: destroy walks (one per GiB of IPA space, 40 and $max bits)" "$walks" "$want"
+	else
+		expect_eq "$tree: destroy walks (one per empty stage-2)" "$walks" $((2 * CHURN_VMS))
+	fi
+}
+
 check_one() {
 	local tree=$1 cmds
 	local log=$RESULTS_DIR/vm/$tree-check.log
@@ -177,6 +208,7 @@ check_one() {
 		failed "$tree: enable did not read 1 after insmod"
 	fi
 	check_tree_counters "$tree" "$log"
+	check_teardown "$tree" "$log"
 }
 
 # splat_check TREE LOG
