@@ -27,12 +27,11 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 
-#if !__has_include(<asm/kvm_pgtable_stats.h>)
-#error "no asm/kvm_pgtable_stats.h in this kernel tree: apply patch 0001 of the kvm-s2-walk series"
-#endif
+/* module/Makefile refuses trees without it (patch 0001) */
 #include <asm/kvm_pgtable_stats.h>
 
 #define NR_OPS		KVM_PGTABLE_WALK_OP_NR
@@ -96,19 +95,28 @@ static void walk_probe(void *data, const struct kvm_pgtable_walk_stats *stats)
 	}
 }
 
-/* Sum of the per-CPU copies; counters that change meanwhile may be torn across CPUs */
-static void sum_counters(struct walk_counters *sum)
+/*
+ * The sum of the per-CPU copies, to kfree(); counters that change meanwhile
+ * may be torn across CPUs.
+ */
+static struct walk_counters *sum_counters(void)
 {
+	struct walk_counters *sum;
 	const u64 *src;
-	u64 *dst = (u64 *)sum;
+	u64 *dst;
 	int cpu, i;
 
-	memset(sum, 0, sizeof(*sum));
+	sum = kzalloc_obj(*sum);
+	if (!sum)
+		return NULL;
+
+	dst = (u64 *)sum;
 	for_each_possible_cpu(cpu) {
 		src = (const u64 *)per_cpu_ptr(counters, cpu);
 		for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
 			dst[i] += READ_ONCE(src[i]);
 	}
+	return sum;
 }
 
 static int set_attached(bool on)
@@ -139,10 +147,9 @@ static int table_show(struct seq_file *m, void *unused)
 	struct walk_counters *c;
 	int op, l, v;
 
-	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	c = sum_counters();
 	if (!c)
 		return -ENOMEM;
-	sum_counters(c);
 
 	seq_printf(m, "%-16s %10s %5s %12s %10s", "operation", "walks", "level",
 		   "visited", "skipped");
@@ -181,10 +188,9 @@ static int counters_show(struct seq_file *m, void *unused)
 	struct walk_counters *c;
 	int op, l, v;
 
-	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	c = sum_counters();
 	if (!c)
 		return -ENOMEM;
-	sum_counters(c);
 
 	for (op = 0; op < NR_OPS; op++) {
 		const char *name = op_names[op];

@@ -109,6 +109,22 @@ run_stage() {
 		{ eprintf 'ERROR: stage %s failed; stopping\n' "$name"; return 1; }
 }
 
+# The figures of this run: seeds and iterations of the randomised KUnit
+# cases, the in-tree selftests run.
+print_figures() {
+	local f n
+	for f in "$RESULTS_DIR"/kunit/patched-*.log; do
+		[ "$f" -nt "$1" ] || continue
+		sed -n "s/.*random_seed=\(0x[0-9a-f]*\) iterations=\([0-9]*\).*/    kunit $(basename "$f" .log): seed \1, iterations \2/p" \
+			"$f" | head -n 1
+	done
+	f=$RESULTS_DIR/vm/selftests.md
+	if [ -f "$f" ] && [ "$f" -nt "$1" ]; then
+		n=$(grep -c '^| `' "$f") || true
+		echo "    in-tree KVM selftests run on each of the baseline and patched kernels: $n"
+	fi
+}
+
 main() {
 	while getopts h opt; do
 		case $opt in
@@ -122,10 +138,14 @@ main() {
 	for s in "${stages[@]}"; do
 		stage_cmd "$s" >/dev/null || { usage >&2; die "$E_USAGE" "unknown stage '$s'"; }
 	done
+	local t0
+	t0=$(mktemp)
 	for s in "${stages[@]}"; do
 		run_stage "$s" || break
 	done
 	step "all stages done in $(elapsed $((SECONDS - start)))"
+	print_figures "$t0"
+	rm -f "$t0"
 	[ "$SKIPPED" -eq 0 ] || info "$SKIPPED KUnit case(s) skipped (not counted below)"
 	summary_line "$PASSED" "$FAILED"
 	[ "$FAILED" -eq 0 ]
