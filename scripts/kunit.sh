@@ -11,8 +11,6 @@ set -euo pipefail
 
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-900}
 FIXED_SEED=0x5eed2026
-# What the kernel prints when its debug machinery finds something.
-SPLAT_RX='BUG:|WARNING:|Kernel panic|Oops|KASAN|UBSAN|sleeping function called from invalid context|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|Call trace:'
 
 usage() {
 	cat <<USAGE
@@ -130,7 +128,7 @@ run_config() {
 	grep -E '^(not )?ok [0-9]+ ' "$out.ktap" | sed 's/^/    suite: /' >&2 || true
 
 	# "kvm [1]: VHE mode ..." (or "VHE+NV2 mode"), not "Hyp nVHE mode ...".
-	local vhe='kvm \[[0-9]+\]: VHE(\+NV2)? mode initialized successfully'
+	local vhe=$VHE_RX
 	if grep -Eq "$vhe" "$out.log"; then
 		p=$((p + 1))
 		info "$(grep -Eo "$vhe" "$out.log" | head -n 1)"

@@ -133,6 +133,14 @@ export PYTHONDONTWRITEBYTECODE=1
 # by hand: flock /tmp/kbuild.lock make ...).
 LOCK_FILE=${KVM_S2_WALK_LOCK:-/tmp/kbuild.lock}
 
+# What the kernel prints when its debug machinery finds something (KUnit
+# and VM serial logs alike), and when KVM came up at EL2 with VHE ("kvm [1]:
+# VHE mode ..." or "VHE+NV2 mode ...", not "Hyp nVHE mode ...").
+# shellcheck disable=SC2034 # used by the scripts that source this file
+SPLAT_RX='BUG:|WARNING:|Kernel panic|Oops|KASAN|UBSAN|sleeping function called from invalid context|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|Call trace:'
+# shellcheck disable=SC2034
+VHE_RX='kvm \[[0-9]+\]: VHE(\+NV2)? mode initialized successfully'
+
 # The stamp apply.sh leaves in the patched tree (never copied or deleted by
 # sync_tree).
 STAMP_NAME=.kvm-s2-walk-stamp

@@ -189,7 +189,7 @@ check_teardown() {
 check_one() {
 	local tree=$1 cmds
 	local log=$RESULTS_DIR/vm/$tree-check.log
-	local vhe='kvm \[[0-9]+\]: VHE(\+NV2)? mode initialized successfully'
+	local vhe=$VHE_RX
 	cmds=$(mktemp)
 	check_commands >"$cmds"
 	if boot "$tree" "$cmds" "$log"; then
@@ -215,9 +215,8 @@ check_one() {
 
 # splat_check TREE LOG
 splat_check() {
-	local rx='BUG:|WARNING:|Kernel panic|Oops|Call trace:|sleeping function called from invalid context|possible circular locking|KASAN'
-	if grep -Eq "$rx" "$2"; then
-		grep -E -m 5 "$rx" "$2" | sed 's/^/    | /'
+	if grep -Eq "$SPLAT_RX" "$2"; then
+		grep -E -m 5 "$SPLAT_RX" "$2" | sed 's/^/    | /'
 		failed "$1: kernel splat in $2"
 	else
 		pass "$1: no kernel splat"
