@@ -5,19 +5,22 @@
 # FORCE, JOBS, BISECT and KVM_S2_WALK_CACHE are passed through the environment.
 
 SCRIPTS := scripts
-# make kunit TREE=baseline CONFIGS="4k 64k"
+# make kunit TREE=patched CONFIGS="pgtable-4k pgtable-64k"
 TREE ?=
 CONFIGS ?=
 
-.PHONY: help deps fetch apply checkpatch kunit vm-check vm-selftests bench module shellcheck selftest test run clean
+.PHONY: help deps fetch fetch-upstream apply layers checkpatch kunit sparse vm-check vm-selftests bench module shellcheck selftest test run clean
 
 help:
 	@echo 'Targets:'
 	@echo '  deps        install missing Debian packages (scripts/deps.sh)'
 	@echo '  fetch       download + unpack linux-source-7.3 (scripts/fetch-kernel.sh)'
+	@echo '  fetch-upstream  download + unpack upstream 7.3.4, Debian'"'"'s orig tarball (fetch-kernel.sh -u)'
 	@echo '  apply       make the patched tree from patches/series (scripts/apply.sh)'
+	@echo '  layers      the series for merging and the debug layer apply at fuzz 0 (scripts/layers.sh)'
 	@echo '  checkpatch  checkpatch.pl --strict on each patch; BISECT=1 also builds each step'
-	@echo '  kunit       KUnit in QEMU at EL2 for kunit/*.kunitconfig [TREE=baseline|patched] [CONFIGS="a b"]'
+	@echo '  kunit       KUnit in QEMU at EL2 for kunit/*.kunitconfig [TREE=mergeable|baseline|patched] [CONFIGS="pgtable-4k ..."]'
+	@echo '  sparse      W=1 C=1 build of arch/arm64/kvm/, series for merging alone (after make kunit)'
 	@echo '  vm-check    debug module check in full VM kernels, baseline and patched (scripts/vm.sh check)'
 	@echo '  vm-selftests in-tree KVM selftests on both VM kernels, same outcomes (scripts/vm.sh selftests)'
 	@echo '  bench       before/after dirty_log_perf_test in QEMU (scripts/bench.sh $$BENCH_ARGS)'
@@ -34,14 +37,23 @@ deps:
 fetch:
 	@$(SCRIPTS)/fetch-kernel.sh
 
+fetch-upstream:
+	@$(SCRIPTS)/fetch-kernel.sh -u
+
 apply:
 	@$(SCRIPTS)/apply.sh
+
+layers:
+	@$(SCRIPTS)/layers.sh layers
 
 checkpatch:
 	@$(SCRIPTS)/checkpatch.sh
 
 kunit:
 	@$(SCRIPTS)/kunit.sh $(if $(TREE),-t $(TREE)) $(CONFIGS)
+
+sparse:
+	@$(SCRIPTS)/layers.sh sparse
 
 vm-check:
 	@$(SCRIPTS)/vm.sh check

@@ -2,9 +2,9 @@
 /*
  * kvm_s2_walk_stats - count the steps of KVM/arm64 page-table walks
  *
- * Attaches a probe to the kvm_pgtable_walk_tp tracepoint (patch 0001 of
- * the kvm-s2-walk series, CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y), adds up
- * what every walk reports in per-CPU counters, per operation and level,
+ * Attaches a probe to the kvm_pgtable_walk_tp tracepoint (the debug layer
+ * of the kvm-s2-walk series, CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y), adds
+ * up what every walk reports in per-CPU counters, per operation and level,
  * and shows them in debugfs:
  *
  *   /sys/kernel/debug/kvm_s2_walk/table     counters as a table (read)
@@ -14,59 +14,108 @@
  *                                           attach the probe
  *
  * Keys of the counters file are "walk.<op>.walks" and
- * "walk.<op>.<metric>.l<level>", metric being visited, skipped, leaf,
- * table_pre or table_post. Counter sets of later patches get their own
- * key prefix and table section.
+ * "walk.<op>.<metric>.l<level>", metric being tables (tables entered) or
+ * visited (entries visited). A table entered whose entries are not visited
+ * was stepped over as a whole.
+ *
+ * The operation of a walk started on an unlinked table is known from the
+ * walk itself; that of a walk from the root is told by the name of the
+ * walker's callback, looked up once per callback, so that the same module
+ * reads the kernel before the walker series and the kernel after it, whose
+ * teardown has a callback of its own.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/kallsyms.h>
 #include <linux/kstrtox.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 
-/* module/Makefile refuses trees without it (patch 0001) */
+/* module/Makefile refuses trees without it (the series' debug layer) */
 #include <asm/kvm_pgtable_stats.h>
 
-#define NR_OPS		KVM_PGTABLE_WALK_OP_NR
 #define NR_LEVELS	KVM_PGTABLE_WALK_NR_LEVELS
-#define NR_VISITS	KVM_PGTABLE_WALK_NR_VISITS
 #define TP_NAME		"kvm_pgtable_walk_tp"
 
-struct walk_counters {
-	u64	walks[NR_OPS];
-	u64	visited[NR_OPS][NR_LEVELS];
-	u64	skipped[NR_OPS][NR_LEVELS];
-	u64	callbacks[NR_OPS][NR_VISITS][NR_LEVELS];
+enum walk_op {
+	OP_OTHER,
+	OP_MAP,
+	OP_UNMAP,
+	OP_SPLIT,
+	OP_ATTR,
+	OP_AGE,
+	OP_FLUSH,
+	OP_DESTROY,
+	OP_GET_LEAF,
+	OP_HYP,
+	OP_CREATE_UNLINKED,
+	OP_FREE_UNLINKED,
+	NR_OPS,
 };
 
 static const char * const op_names[NR_OPS] = {
-	[KVM_PGTABLE_WALK_OP_OTHER]		= "other",
-	[KVM_PGTABLE_WALK_OP_MAP]		= "map",
-	[KVM_PGTABLE_WALK_OP_UNMAP]		= "unmap",
-	[KVM_PGTABLE_WALK_OP_SPLIT]		= "split",
-	[KVM_PGTABLE_WALK_OP_WRPROTECT]		= "wrprotect",
-	[KVM_PGTABLE_WALK_OP_MKYOUNG]		= "mkyoung",
-	[KVM_PGTABLE_WALK_OP_RELAX_PERMS]	= "relax_perms",
-	[KVM_PGTABLE_WALK_OP_AGE]		= "age",
-	[KVM_PGTABLE_WALK_OP_FLUSH]		= "flush",
-	[KVM_PGTABLE_WALK_OP_DESTROY]		= "destroy",
-	[KVM_PGTABLE_WALK_OP_CREATE_UNLINKED]	= "create_unlinked",
-	[KVM_PGTABLE_WALK_OP_FREE_UNLINKED]	= "free_unlinked",
-	[KVM_PGTABLE_WALK_OP_GET_LEAF]		= "get_leaf",
-	[KVM_PGTABLE_WALK_OP_HYP]		= "hyp",
+	[OP_OTHER]		= "other",
+	[OP_MAP]		= "map",
+	[OP_UNMAP]		= "unmap",
+	[OP_SPLIT]		= "split",
+	[OP_ATTR]		= "attr",
+	[OP_AGE]		= "age",
+	[OP_FLUSH]		= "flush",
+	[OP_DESTROY]		= "destroy",
+	[OP_GET_LEAF]		= "get_leaf",
+	[OP_HYP]		= "hyp",
+	[OP_CREATE_UNLINKED]	= "create_unlinked",
+	[OP_FREE_UNLINKED]	= "free_unlinked",
 };
 
-/* Indexed by ilog2() of KVM_PGTABLE_WALK_LEAF, _TABLE_PRE, _TABLE_POST */
-static const char * const visit_names[NR_VISITS] = {
-	"leaf", "table_pre", "table_post",
+/*
+ * The walkers of arch/arm64/kvm/hyp/pgtable.c, by callback name. The
+ * attribute walker serves write-protection, mkyoung and the relaxing of
+ * permissions alike; stage2_destroy_walker() is the teardown walker of the
+ * series, stage2_free_walker() the one it replaces.
+ */
+static const struct {
+	const char	*name;
+	enum walk_op	op;
+} walkers[] = {
+	{ "stage2_map_walker",		OP_MAP },
+	{ "stage2_unmap_walker",	OP_UNMAP },
+	{ "stage2_split_walker",	OP_SPLIT },
+	{ "stage2_attr_walker",		OP_ATTR },
+	{ "stage2_age_walker",		OP_AGE },
+	{ "stage2_flush_walker",	OP_FLUSH },
+	{ "stage2_free_walker",		OP_DESTROY },
+	{ "stage2_destroy_walker",	OP_DESTROY },
+	{ "leaf_walker",		OP_GET_LEAF },
+	{ "hyp_map_walker",		OP_HYP },
+	{ "hyp_unmap_walker",		OP_HYP },
+	{ "hyp_free_walker",		OP_HYP },
 };
+
+struct walk_counters {
+	u64	walks[NR_OPS];
+	u64	tables[NR_OPS][NR_LEVELS];
+	u64	visited[NR_OPS][NR_LEVELS];
+};
+
+/*
+ * Callbacks already looked up, filled in once each and never changed:
+ * a reader that sees a callback (acquire) sees its operation too.
+ */
+#define NR_CACHED	32
+static struct {
+	unsigned long	cb;
+	enum walk_op	op;
+} cb_cache[NR_CACHED];
+static DEFINE_RAW_SPINLOCK(cb_cache_lock);
 
 static bool enable = true;
 module_param(enable, bool, 0444);
@@ -79,19 +128,76 @@ static struct dentry *debugfs_dir;
 static DEFINE_MUTEX(attach_lock);
 static bool attached;
 
+static enum walk_op op_by_name(unsigned long cb)
+{
+	char name[KSYM_SYMBOL_LEN];
+	size_t len;
+	int i;
+
+	sprint_symbol_no_offset(name, cb);
+	/* Compiler clones are called <name>.<suffix> */
+	len = strcspn(name, ".");
+	for (i = 0; i < ARRAY_SIZE(walkers); i++) {
+		if (strlen(walkers[i].name) == len &&
+		    !strncmp(name, walkers[i].name, len))
+			return walkers[i].op;
+	}
+	return OP_OTHER;
+}
+
+static enum walk_op op_of_cb(unsigned long cb)
+{
+	enum walk_op op;
+	unsigned long flags;
+	int i;
+
+	for (i = 0; i < NR_CACHED; i++) {
+		unsigned long c = smp_load_acquire(&cb_cache[i].cb);
+
+		if (c == cb)
+			return cb_cache[i].op;
+		if (!c)
+			break;
+	}
+
+	/* Not seen yet (or the cache is full): look it up */
+	op = op_by_name(cb);
+	raw_spin_lock_irqsave(&cb_cache_lock, flags);
+	for (i = 0; i < NR_CACHED; i++) {
+		if (cb_cache[i].cb == cb)
+			break;
+		if (!cb_cache[i].cb) {
+			cb_cache[i].op = op;
+			smp_store_release(&cb_cache[i].cb, cb);
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&cb_cache_lock, flags);
+	return op;
+}
+
+static enum walk_op walk_op(const struct kvm_pgtable_walk_stats *stats)
+{
+	switch (stats->start) {
+	case KVM_PGTABLE_WALK_START_CREATE_UNLINKED:
+		return OP_CREATE_UNLINKED;
+	case KVM_PGTABLE_WALK_START_FREE_UNLINKED:
+		return OP_FREE_UNLINKED;
+	default:
+		return op_of_cb((unsigned long)stats->cb);
+	}
+}
+
 static void walk_probe(void *data, const struct kvm_pgtable_walk_stats *stats)
 {
-	unsigned int op = stats->op < NR_OPS ? stats->op : KVM_PGTABLE_WALK_OP_OTHER;
-	int l, v;
+	enum walk_op op = walk_op(stats);
+	int l;
 
 	/* this_cpu ops: a walk may run in any context, preemptible or not */
 	this_cpu_inc(counters->walks[op]);
 	for (l = 0; l < NR_LEVELS; l++) {
+		this_cpu_add(counters->tables[op][l], stats->tables[l]);
 		this_cpu_add(counters->visited[op][l], stats->visited[l]);
-		this_cpu_add(counters->skipped[op][l], stats->skipped[l]);
-		for (v = 0; v < NR_VISITS; v++)
-			this_cpu_add(counters->callbacks[op][v][l],
-				     stats->callbacks[v][l]);
 	}
 }
 
@@ -145,17 +251,14 @@ static int level_of(int idx)
 static int table_show(struct seq_file *m, void *unused)
 {
 	struct walk_counters *c;
-	int op, l, v;
+	int op, l;
 
 	c = sum_counters();
 	if (!c)
 		return -ENOMEM;
 
-	seq_printf(m, "%-16s %10s %5s %12s %10s", "operation", "walks", "level",
-		   "visited", "skipped");
-	for (v = 0; v < NR_VISITS; v++)
-		seq_printf(m, " %12s", visit_names[v]);
-	seq_putc(m, '\n');
+	seq_printf(m, "%-16s %10s %5s %12s %12s\n", "operation", "walks", "level",
+		   "tables", "visited");
 
 	for (op = 0; op < NR_OPS; op++) {
 		bool first = true;
@@ -164,18 +267,15 @@ static int table_show(struct seq_file *m, void *unused)
 			continue;
 		for (l = 0; l < NR_LEVELS; l++) {
 			/* Level -1 only exists with 52-bit IPAs at 4K (LPA2) */
-			if (level_of(l) < 0 && !c->visited[op][l] && !c->skipped[op][l])
+			if (level_of(l) < 0 && !c->visited[op][l] && !c->tables[op][l])
 				continue;
 			if (first)
 				seq_printf(m, "%-16s %10llu", op_names[op], c->walks[op]);
 			else
 				seq_printf(m, "%-16s %10s", "", "");
 			first = false;
-			seq_printf(m, " %5d %12llu %10llu", level_of(l),
-				   c->visited[op][l], c->skipped[op][l]);
-			for (v = 0; v < NR_VISITS; v++)
-				seq_printf(m, " %12llu", c->callbacks[op][v][l]);
-			seq_putc(m, '\n');
+			seq_printf(m, " %5d %12llu %12llu\n", level_of(l),
+				   c->tables[op][l], c->visited[op][l]);
 		}
 	}
 	kfree(c);
@@ -186,7 +286,7 @@ DEFINE_SHOW_ATTRIBUTE(table);
 static int counters_show(struct seq_file *m, void *unused)
 {
 	struct walk_counters *c;
-	int op, l, v;
+	int op, l;
 
 	c = sum_counters();
 	if (!c)
@@ -197,14 +297,10 @@ static int counters_show(struct seq_file *m, void *unused)
 
 		seq_printf(m, "walk.%s.walks %llu\n", name, c->walks[op]);
 		for (l = 0; l < NR_LEVELS; l++) {
+			seq_printf(m, "walk.%s.tables.l%d %llu\n", name,
+				   level_of(l), c->tables[op][l]);
 			seq_printf(m, "walk.%s.visited.l%d %llu\n", name,
 				   level_of(l), c->visited[op][l]);
-			seq_printf(m, "walk.%s.skipped.l%d %llu\n", name,
-				   level_of(l), c->skipped[op][l]);
-			for (v = 0; v < NR_VISITS; v++)
-				seq_printf(m, "walk.%s.%s.l%d %llu\n", name,
-					   visit_names[v], level_of(l),
-					   c->callbacks[op][v][l]);
 		}
 	}
 	kfree(c);
@@ -270,7 +366,7 @@ static int __init kvm_s2_walk_stats_init(void)
 	 */
 	for_each_kernel_tracepoint(find_walk_tp, &walk_tp);
 	if (!walk_tp) {
-		pr_err("the running kernel has no %s tracepoint: build it with CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y (kvm-s2-walk patch 0001)\n",
+		pr_err("the running kernel has no %s tracepoint: build it with CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y (kvm-s2-walk debug layer)\n",
 		       TP_NAME);
 		return -ENODEV;
 	}

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Make the patched tree (a copy of the pristine tree with the quilt series
-# from patches/ pushed on top) or the baseline tree (the same with only the
-# patches above the series' "# end of baseline" line). The pristine tree is
-# never modified.
+# Make one of the trees of the series (a copy of the pristine tree with
+# patches from patches/ pushed on top with quilt): mergeable (the series for
+# merging), baseline (the debug layer alone) or patched (both). The pristine
+# tree is never modified.
 
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -12,21 +12,25 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-Usage: $0 [-h] [-p] [-t baseline|patched]
+Usage: $0 [-h] [-p] [-t mergeable|baseline|patched]
 
 Copy the pristine kernel tree to the tree's directory
-  patched:  $PATCHED_DIR
-  baseline: $BASELINE_DIR
-and apply its patches with quilt (quilt push -a --fuzz=0): the whole series
-$PATCHES_DIR/series for the patched tree, the patches listed above its
-"# end of baseline" line for the baseline tree (the "before" kernel: Linux
-$KERNEL_SERIES.y with the walk counters). Nothing is done when the tree already
-matches the pristine tree and its patches. A patch that does not apply
-cleanly (failed hunks or fuzz) is an error and the tree is rolled back to
-pristine.
+  patched:   $PATCHED_DIR
+  baseline:  $BASELINE_DIR
+  mergeable: $MERGEABLE_DIR
+and apply its patches from $PATCHES_DIR/series
+with quilt (quilt push -a --fuzz=0):
+  mergeable  the series for merging (every section but the debug layer)
+  baseline   the debug layer alone: the "before" kernel, Linux
+             $KERNEL_SERIES.y with the walk counters
+  patched    the series for merging, then the debug layer: the "after"
+             kernel, with the same walk counters
+Nothing is done when the tree already matches the pristine tree and its
+patches. A patch that does not apply cleanly (failed hunks or fuzz) is an
+error and the tree is rolled back to pristine.
 
 Options:
-  -t TREE  patched (default) or baseline
+  -t TREE  patched (default), baseline or mergeable
   -p       print the tree's path and exit
   -h       this help
 

@@ -47,7 +47,7 @@ Options:
   -S SIZE    eager split chunk size (default 2M: 4K host pages)
   -M SIZE    QEMU memory (default 2G)
   -o DIR     results directory (default \$RESULTS_DIR/bench/<date>)
-  -T FILE    (host) dirty_log_perf_test binary with -S (patch 0007)
+  -T FILE    (host) dirty_log_perf_test binary with -S (patch 0008)
   -K FILE    (host) kvm_s2_walk_stats.ko built for the running kernel
   -h         this help
 
@@ -139,7 +139,7 @@ run_qemu() {
 		fi
 		parse_kernel "$tree" "$OUT/$tree.log"
 	done
-	TITLE="dirty_log_perf_test -b $MEM -v $VCPUS -i $ITERS -S $CHUNK, QEMU TCG emulation, $(nproc)-core $(uname -m) host"
+	TITLE="dirty_log_perf_test -b $MEM -v $VCPUS -i $ITERS -S $CHUNK, QEMU TCG emulation, $(nproc)-core $(uname -m) host, kernels built from $(base_description)"
 	compare "$OUT/baseline.json" "$OUT/patched.json"
 	info "benchmark done in $(elapsed $((SECONDS - t0)))"
 }

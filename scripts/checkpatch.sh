@@ -21,10 +21,14 @@ and ends with "N passed, N failed".
 
 Options:
   -b  also build vmlinux after each patch (and before the first) in a scratch
-      tree $CACHE_DIR/trees/bisect, O=$BUILD_DIR/bisect, and name the
-      patch that breaks the build. The config is the arch fragment of
-      kunit/qemu_arm64_el2.py plus the first kunit/*.kunitconfig, as kunit.py
-      makes it. First build ~4 min, then incremental. Same as BISECT=1.
+      tree $CACHE_DIR/trees/bisect, O=$BUILD_DIR/bisect, with W=1 and
+      sparse (C=1), and name the patch that breaks the build or adds a
+      W=1/sparse warning in arch/arm64/kvm/ or asm/kvm_*.h. The config is
+      the arch fragment of kunit/qemu_arm64_el2.py plus
+      kunit/pgtable-4k.kunitconfig and CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y
+      (4K pages, KUnit tests and walk counters built as soon as they exist).
+      The first build (pristine) runs sparse on arch/arm64/kvm/ only, the
+      others on what each patch makes recompile. Same as BISECT=1.
   -h  this help
 
 Environment: BISECT=1, JOBS, CROSS_COMPILE, KERNEL_SRC, FORCE,
@@ -59,30 +63,53 @@ check_patches() {
 	done < <(series_patches)
 }
 
-# The .config kunit.py would write: its arch fragment plus the kunitconfig.
+# The .config kunit.py would write for the 4K KUnit kernel (its arch
+# fragment plus kunit/pgtable-4k.kunitconfig), with the walk counters on,
+# so that every step builds the tests and, once it exists, the debug layer.
 bisect_config() {
-	local first
+	local cfg=$KUNIT_DIR/pgtable-4k.kunitconfig
 	grep '^CONFIG_' "$QEMU_CONFIG"
-	first=$(find "$KUNIT_DIR" -maxdepth 1 -name '*.kunitconfig' 2>/dev/null | sort | head -n 1)
-	if [ -n "$first" ]; then
-		info "bisect config: $first" >&2
-		cat "$first"
+	if [ -f "$cfg" ]; then
+		info "bisect config: $cfg + CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y" >&2
+		cat "$cfg"
 	else
 		echo CONFIG_KUNIT=y
 	fi
+	echo CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y
 }
 
-# build_step LABEL: olddefconfig + vmlinux in the bisect tree.
+# kvm_warnings LOG: the W=1 and sparse warnings of LOG in KVM/arm64 files,
+# as "file: message" (positions dropped, so that they compare across steps).
+kvm_warnings() {
+	grep -E '^(arch/arm64/kvm/|arch/arm64/include/asm/kvm_)[^:]*:[0-9]+(:[0-9]+)?: (warning|error):' "$1" |
+		sed -E 's/:[0-9]+(:[0-9]+)?: /: /' | sort -u || true
+}
+
+# build_step LABEL: olddefconfig + vmlinux in the bisect tree with W=1 and
+# sparse: for the pristine tree, sparse on every file of arch/arm64/kvm/
+# (C=2); after a patch, on what the patch makes recompile (C=1). A KVM/arm64
+# warning that no earlier step had fails the step.
 build_step() {
-	local label=$1 log=$RESULTS_DIR/bisect/$1.log start=$SECONDS
+	local label=$1 log=$RESULTS_DIR/bisect/$1.log start=$SECONDS new
 	local mk=(make -C "$BISECT_TREE" O="$BISECT_OUT" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE")
-	step "bisect: building vmlinux after $label"
+	local build=(-j"$JOBS" W=1 C=1 vmlinux)
+	[ "$label" != baseline ] || build=(-j"$JOBS" W=1 vmlinux)
+	step "bisect: building vmlinux after $label (W=1, sparse)"
 	cp "$BISECT_OUT/kvm-s2-walk.config" "$BISECT_OUT/.config"
 	if "${mk[@]}" olddefconfig >"$log" 2>&1 &&
-	   "${mk[@]}" -j"$JOBS" vmlinux >>"$log" 2>&1; then
-		echo "ok   build after $label ($(elapsed $((SECONDS - start))))"
-		PASSED=$((PASSED + 1))
-		return 0
+	   "${mk[@]}" "${build[@]}" >>"$log" 2>&1 &&
+	   { [ "$label" != baseline ] || "${mk[@]}" -j"$JOBS" C=2 arch/arm64/kvm/ >>"$log" 2>&1; }; then
+		new=$(kvm_warnings "$log" | comm -23 - "$BISECT_OUT/known-warnings")
+		kvm_warnings "$log" | sort -u -m - "$BISECT_OUT/known-warnings" -o "$BISECT_OUT/known-warnings"
+		if [ -z "$new" ]; then
+			echo "ok   build after $label ($(elapsed $((SECONDS - start))))"
+			PASSED=$((PASSED + 1))
+			return 0
+		fi
+		echo "FAIL build after $label: new W=1/sparse warnings (log $log)"
+		printf '    | %s\n' "${new//$'\n'/$'\n    | '}"
+		FAILED=$((FAILED + 1))
+		return 1
 	fi
 	echo "FAIL build after $label (log $log)"
 	grep -E -m 20 'error|Error' "$log" | sed 's/^/    | /'
@@ -99,6 +126,7 @@ bisect_builds() {
 	sync_tree "$PRISTINE" "$BISECT_TREE"
 	copy_patches "$BISECT_TREE"
 	bisect_config >"$BISECT_OUT/kvm-s2-walk.config"
+	: >"$BISECT_OUT/known-warnings"
 
 	if ! build_step baseline; then
 		eprintf 'ERROR: the pristine tree does not build with this config; no patch to blame\n'

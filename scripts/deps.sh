@@ -17,6 +17,7 @@ PACKAGES=(
 	python3-ply python3-git	# checkpatch.pl's spdxcheck.py
 	xz-utils git dpkg-dev	# fetch-kernel.sh
 	shellcheck		# make test
+	sparse			# make test: C=1 on the series for merging
 	gnuplot-nox		# bench.sh plots
 )
 

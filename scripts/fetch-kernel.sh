@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Download Debian's linux-source-7.3 through a private apt configuration kept
+# Download Debian's linux-source-7.3 (or, with -u, the upstream orig tarball
+# of Debian's linux source package) through a private apt configuration kept
 # in the cache and unpack it once. The system's apt sources are not touched.
 
 set -euo pipefail
@@ -10,12 +11,17 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-Usage: $0 [-h]
+Usage: $0 [-h] [-u]
 
 Fetch the kernel source the series is written against (Debian's
-$KERNEL_DEB_PACKAGE $KERNEL_DEB_VERSION from $DEBIAN_SUITE) and unpack it into
-  $CACHE_DIR/src/
-The unpacked tree is never modified; patched trees are copies of it.
+$KERNEL_DEB_PACKAGE $KERNEL_DEB_VERSION from $DEBIAN_SUITE: Linux 7.3.4 plus
+Debian's patches, the default base) and unpack it into
+  $CACHE_DIR/src/ (link: current)
+With -u, fetch upstream Linux 7.3.4 instead: the orig tarball of Debian's
+linux source package $KERNEL_DEB_VERSION (no Debian patches), into
+  $CACHE_DIR/src/ (link: upstream)
+Use it as a base with KERNEL_SRC=$CACHE_DIR/src/upstream.
+The unpacked trees are never modified; patched trees are copies of them.
 Nothing is done when the tree is already there.
 
 Environment:
@@ -43,48 +49,64 @@ mirror_url() {
 	echo "${url:-http://deb.debian.org/debian}"
 }
 
-main() {
-	while getopts h opt; do
-		case $opt in
-		h) usage; exit 0 ;;
-		*) usage >&2; exit "$E_USAGE" ;;
-		esac
-	done
-	shift $((OPTIND - 1))
-	[ $# -eq 0 ] || { usage >&2; exit "$E_USAGE"; }
+# private_apt: set APT_OPTS to a private apt configuration under the cache
+# (binary and source lists of $DEBIAN_SUITE) and read its lists once per run.
+private_apt() {
+	[ -z "${APT_OPTS+x}" ] || return 0
+	need_cmd apt-get apt-cache dpkg-deb tar xz
+	APT_DIR=$CACHE_DIR/apt
+	mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" \
+		"$APT_DIR/archives/partial" "$CACHE_DIR/src"
+	local mirror
+	mirror=$(mirror_url)
+	printf 'deb %s %s main\ndeb-src %s %s main\n' "$mirror" "$DEBIAN_SUITE" \
+		"$mirror" "$DEBIAN_SUITE" >"$APT_DIR/sources.list.d/kvm-s2-walk.list"
+	APT_OPTS=(-o "Dir::Etc::SourceList=/dev/null"
+		  -o "Dir::Etc::SourceParts=$APT_DIR/sources.list.d"
+		  -o "Dir::State::Lists=$APT_DIR/lists"
+		  -o "Dir::Cache=$APT_DIR"
+		  -o "Dir::Cache::archives=$APT_DIR/archives"
+		  -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
+		  -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
 
-	if [ -n "${KERNEL_SRC:-}" ]; then
-		check_tree "$(pristine_dir)"
-		info "KERNEL_SRC=$KERNEL_SRC is used; nothing to fetch"
-		return 0
-	fi
+	step "reading the $DEBIAN_SUITE package lists (private apt configuration)"
+	apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 ||
+		die "$E_PREREQ" "apt-get update for $DEBIAN_SUITE failed (log: $APT_DIR/update.log); is the Debian mirror reachable?"
+}
 
+# unpack_tarball TARBALL NAME ORIGIN: unpack a kernel tarball into
+# $CACHE_DIR/src/linux-<version>-NAME through a temporary directory renamed
+# at the end, so that an interrupted run leaves nothing that looks
+# complete; print the tree's name.
+unpack_tarball() {
+	local tarball=$1 name=$2 origin=$3 kver dest
+	UNPACK_TMP=$(mktemp -d "$CACHE_DIR/src/.unpack.XXXXXX")
+	trap 'rm -rf "$UNPACK_TMP"' EXIT
+	mkdir "$UNPACK_TMP/tree"
+	tar -xJf "$tarball" -C "$UNPACK_TMP/tree" --strip-components=1
+	check_tree "$UNPACK_TMP/tree"
+	kver=$(kernel_version "$UNPACK_TMP/tree")
+	dest=linux-$kver-$name
+	rm -rf "${CACHE_DIR:?}/src/$dest"
+	echo "$origin" >"$UNPACK_TMP/tree/.kvm-s2-walk-origin"
+	mv "$UNPACK_TMP/tree" "$CACHE_DIR/src/$dest"
+	rm -rf "$UNPACK_TMP"
+	trap - EXIT
+	echo "$dest"
+}
+
+# fetch_debian: Debian's linux-source-7.3, the default base.
+fetch_debian() {
 	local src=$CACHE_DIR/src
 	if [ -L "$src/current" ] && is_kernel_tree "$src/current"; then
 		info "kernel source present: $(readlink -f "$src/current")"
 		return 0
 	fi
-
-	need_cmd apt-get dpkg-deb tar xz
-	local apt=$CACHE_DIR/apt
-	mkdir -p "$apt/sources.list.d" "$apt/lists/partial" \
-		"$apt/archives/partial" "$src"
-	echo "deb $(mirror_url) $DEBIAN_SUITE main" > "$apt/sources.list.d/kvm-s2-walk.list"
-	local opts=(-o "Dir::Etc::SourceList=/dev/null"
-		    -o "Dir::Etc::SourceParts=$apt/sources.list.d"
-		    -o "Dir::State::Lists=$apt/lists"
-		    -o "Dir::Cache=$apt"
-		    -o "Dir::Cache::archives=$apt/archives"
-		    -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
-		    -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
-
-	step "reading the $DEBIAN_SUITE package list (private apt configuration)"
-	apt-get "${opts[@]}" -q update >"$apt/update.log" 2>&1 ||
-		die "$E_PREREQ" "apt-get update for $DEBIAN_SUITE failed (log: $apt/update.log); is the Debian mirror reachable?"
+	private_apt
 
 	local ver=$KERNEL_DEB_VERSION
-	if ! apt-cache "${opts[@]}" show "$KERNEL_DEB_PACKAGE=$ver" >/dev/null 2>&1; then
-		ver=$(apt-cache "${opts[@]}" policy "$KERNEL_DEB_PACKAGE" 2>/dev/null |
+	if ! apt-cache "${APT_OPTS[@]}" show "$KERNEL_DEB_PACKAGE=$ver" >/dev/null 2>&1; then
+		ver=$(apt-cache "${APT_OPTS[@]}" policy "$KERNEL_DEB_PACKAGE" 2>/dev/null |
 		      awk '/Candidate:/ {print $2}')
 		if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
 			die "$E_PREREQ" "$KERNEL_DEB_PACKAGE is not in $DEBIAN_SUITE; set KERNEL_SRC to a 7.3.y tree instead"
@@ -93,35 +115,78 @@ main() {
 	fi
 
 	step "downloading $KERNEL_DEB_PACKAGE $ver"
-	(cd "$apt/archives" &&
-	 apt-get "${opts[@]}" -q download "$KERNEL_DEB_PACKAGE=$ver" >"$apt/download.log" 2>&1) ||
-		die "$E_PREREQ" "download of $KERNEL_DEB_PACKAGE=$ver failed (log: $apt/download.log)"
+	(cd "$APT_DIR/archives" &&
+	 apt-get "${APT_OPTS[@]}" -q download "$KERNEL_DEB_PACKAGE=$ver" >"$APT_DIR/download.log" 2>&1) ||
+		die "$E_PREREQ" "download of $KERNEL_DEB_PACKAGE=$ver failed (log: $APT_DIR/download.log)"
 	local deb
 	# shellcheck disable=SC2012 # newest .deb; the names are Debian's
-	deb=$(ls -t "$apt/archives/${KERNEL_DEB_PACKAGE}_"*.deb | head -n 1)
+	deb=$(ls -t "$APT_DIR/archives/${KERNEL_DEB_PACKAGE}_"*.deb | head -n 1)
 
-	# Unpack into a temporary directory and rename at the end, so an
-	# interrupted run leaves nothing that looks complete.
 	step "unpacking $(basename "$deb") (about 15 s)"
-	UNPACK_TMP=$(mktemp -d "$src/.unpack.XXXXXX")
-	trap 'rm -rf "$UNPACK_TMP"' EXIT
-	local tmp=$UNPACK_TMP
+	local tmp
+	tmp=$(mktemp -d "$src/.deb.XXXXXX")
 	dpkg-deb --fsys-tarfile "$deb" |
 		tar -xf - -C "$tmp" --wildcards './usr/src/*.tar.xz'
-	local tarball
-	tarball=$(ls "$tmp"/usr/src/*.tar.xz)
-	mkdir "$tmp/tree"
-	tar -xJf "$tarball" -C "$tmp/tree" --strip-components=1
-	check_tree "$tmp/tree"
-	local kver
-	kver=$(kernel_version "$tmp/tree")
-	local dest=$src/linux-$kver-deb-${ver//[~+]/_}
-	rm -rf "$dest"
-	mv "$tmp/tree" "$dest"
-	echo "$KERNEL_DEB_PACKAGE $ver" > "$dest/.kvm-s2-walk-origin"
-	ln -sfn "$(basename "$dest")" "$src/current"
-	rm -f "$deb"
-	info "kernel source: $dest (Linux $kver, $KERNEL_DEB_PACKAGE $ver)"
+	local dest
+	dest=$(unpack_tarball "$(ls "$tmp"/usr/src/*.tar.xz)" "deb-${ver//[~+]/_}" \
+			      "$KERNEL_DEB_PACKAGE $ver")
+	rm -rf "$tmp" "$deb"
+	ln -sfn "$dest" "$src/current"
+	info "kernel source: $src/$dest (Linux $(kernel_version "$src/$dest"), $KERNEL_DEB_PACKAGE $ver)"
+}
+
+# fetch_upstream: upstream Linux of the same version, without Debian's
+# patches: the orig tarball of Debian's "linux" source package.
+fetch_upstream() {
+	local src=$CACHE_DIR/src
+	if [ -L "$src/upstream" ] && is_kernel_tree "$src/upstream"; then
+		info "upstream source present: $(readlink -f "$src/upstream")"
+		return 0
+	fi
+	private_apt
+
+	local ver=$KERNEL_DEB_VERSION uris line url file hash
+	uris=$(apt-get "${APT_OPTS[@]}" -q --print-uris source "linux=$ver" 2>"$APT_DIR/source.log") ||
+		die "$E_PREREQ" "the linux source package $ver is not in $DEBIAN_SUITE (log: $APT_DIR/source.log)"
+	line=$(grep -E "^'[^']*/linux_[0-9.]+\.orig\.tar\.xz' " <<<"$uris" | head -n 1) ||
+		die "$E_PREREQ" "no orig tarball in the linux source package $ver"
+	read -r url file _ hash <<<"$line"
+	url=${url//\'/}
+	step "downloading $file (upstream Linux, about 150 MB)"
+	/usr/lib/apt/apt-helper "${APT_OPTS[@]}" download-file "$url" "$APT_DIR/archives/$file" "$hash" \
+		>"$APT_DIR/orig.log" 2>&1 ||
+		die "$E_PREREQ" "download of $url failed (log: $APT_DIR/orig.log)"
+	local dest
+	step "unpacking $file (about 20 s)"
+	dest=$(unpack_tarball "$APT_DIR/archives/$file" upstream \
+			      "upstream Linux: $file of Debian's linux $ver")
+	rm -f "$APT_DIR/archives/$file"
+	ln -sfn "$dest" "$src/upstream"
+	info "upstream source: $src/$dest"
+}
+
+main() {
+	local upstream=
+	while getopts hu opt; do
+		case $opt in
+		h) usage; exit 0 ;;
+		u) upstream=1 ;;
+		*) usage >&2; exit "$E_USAGE" ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# -eq 0 ] || { usage >&2; exit "$E_USAGE"; }
+
+	if [ -n "$upstream" ]; then
+		fetch_upstream
+		return 0
+	fi
+	if [ -n "${KERNEL_SRC:-}" ]; then
+		check_tree "$(pristine_dir)"
+		info "KERNEL_SRC=$KERNEL_SRC is used; nothing to fetch"
+		return 0
+	fi
+	fetch_debian
 }
 
 main "$@"

@@ -14,7 +14,7 @@ FIXED_SEED=0x5eed2026
 
 usage() {
 	cat <<USAGE
-Usage: $0 [-h] [-v] [-t baseline|patched] [CONFIG_NAME...]
+Usage: $0 [-h] [-v] [-t mergeable|baseline|patched] [CONFIG_NAME...]
 
 For each CONFIG_NAME (default: every $KUNIT_DIR/*.kunitconfig), build
 with kunit.py in $BUILD_DIR/kunit-<tree>-<name> (incremental) and run
@@ -26,7 +26,10 @@ kernel splat" (BUG, WARNING, KASAN, lockdep, might_sleep, panic in the
 kernel log, whether or not a KUnit case failed).
 
 Options:
-  -t TREE  patched (default) or baseline (see apply.sh -h); runs apply.sh first
+  -t TREE  the tree to build (see apply.sh -h); runs apply.sh first. Default:
+           mergeable (the series for merging alone), or patched (the series
+           plus the debug layer) for a config with
+           CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y
   -v       show the kunit.py output (build and boot log) as it runs
   -h       this help
 
@@ -82,11 +85,26 @@ seed_for() {
 	esac
 }
 
+# tree_for NAME: the tree config NAME runs on: -t TREE if given, else the
+# series for merging, or the patched tree (which adds the debug layer) for
+# a config that turns the walk counters on.
+tree_for() {
+	if [ -n "$TREE" ]; then
+		echo "$TREE"
+	elif grep -qx 'CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y' "$KUNIT_DIR/$1.kunitconfig"; then
+		echo patched
+	else
+		echo mergeable
+	fi
+}
+
 # run_config NAME: build, boot and check one kunitconfig.
 run_config() {
-	local name=$1 src=$SRC tree=$TREE
+	local name=$1 tree src
+	tree=$(tree_for "$name")
+	src=$(tree_dir "$tree")
 	local cfg=$KUNIT_DIR/$name.kunitconfig bdir=$BUILD_DIR/kunit-$tree-$name
-	local out=$RESULTS_DIR/kunit/$tree-$name kunit=$SRC/tools/testing/kunit/kunit.py
+	local out=$RESULTS_DIR/kunit/$tree-$name kunit=$src/tools/testing/kunit/kunit.py
 	local start=$SECONDS rc=0 p=0 f=0 s=0 summary
 	mkdir -p "$RESULTS_DIR/kunit" "$BUILD_DIR"
 	rm -f "$out".*
@@ -157,7 +175,7 @@ run_config() {
 }
 
 main() {
-	TREE=patched VERBOSE=0
+	TREE='' VERBOSE=0
 	while getopts ht:v opt; do
 		case $opt in
 		h) usage; exit 0 ;;
@@ -167,10 +185,7 @@ main() {
 		esac
 	done
 	shift $((OPTIND - 1))
-	case $TREE in
-	baseline | patched) ;;
-	*) die "$E_USAGE" "-t $TREE: the tree is 'baseline' or 'patched' (see -h)" ;;
-	esac
+	[ -z "$TREE" ] || tree_dir "$TREE" >/dev/null
 
 	case ${KUNIT_SEED:-fixed} in
 	fixed | random) ;;
@@ -193,13 +208,16 @@ main() {
 	done
 
 	need_cmd python3 qemu-system-aarch64 "${CROSS_COMPILE}gcc" flock
-	"$REPO_ROOT/scripts/apply.sh" -t "$TREE"
-	SRC=$(tree_dir "$TREE")
+	local trees
+	trees=$(for name in "${names[@]}"; do tree_for "$name"; done | sort -u)
+	for f in $trees; do
+		"$REPO_ROOT/scripts/apply.sh" -t "$f"
+	done
 
 	for name in "${names[@]}"; do
 		run_config "$name"
 	done
-	info "totals over ${#names[@]} config(s), tree $TREE:"
+	info "totals over ${#names[@]} config(s), tree(s) ${trees//$'\n'/ }:"
 	summary_line "$PASSED" "$FAILED" "$SKIPPED"
 	[ "$FAILED" -eq 0 ]
 }

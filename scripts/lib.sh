@@ -95,6 +95,19 @@ pristine_dir() {
 	fi
 }
 
+# base_description: what the kernels are built from, for results files:
+# the Debian package or upstream tarball the pristine tree came from, or the
+# user's KERNEL_SRC and its version.
+base_description() {
+	local dir
+	dir=$(pristine_dir)
+	if [ -f "$dir/.kvm-s2-walk-origin" ]; then
+		echo "$(head -n 1 "$dir/.kvm-s2-walk-origin") (Linux $(kernel_version "$dir"))"
+	else
+		echo "KERNEL_SRC=$dir (Linux $(kernel_version "$dir"))"
+	fi
+}
+
 # check_tree DIR: refuse anything that is not a 7.3.y kernel tree unless
 # FORCE=1.
 check_tree() {
@@ -117,6 +130,7 @@ check_tree() {
 
 PATCHED_DIR=$CACHE_DIR/trees/patched
 BASELINE_DIR=$CACHE_DIR/trees/baseline
+MERGEABLE_DIR=$CACHE_DIR/trees/mergeable
 BUILD_DIR=$CACHE_DIR/build
 RESULTS_DIR=${RESULTS_DIR:-$CACHE_DIR/results}
 
@@ -191,31 +205,56 @@ series_patches() {
 	sed -e 's/#.*//' "$PATCHES_DIR/series" | awk 'NF { print $1 }'
 }
 
-# baseline_patches: the patches listed before the "# end of baseline" line of
-# the series: Linux $KERNEL_SERIES.y plus these is the "before" kernel (the
-# walk counters without the walker changes). None when the line is missing.
-baseline_patches() {
+# series_sections: "<section> <patch>" for every patch of the series, where
+# <section> is "debug" for the patches under a banner whose title mentions
+# "debug" (a banner is a comment line right after a line of #s), and
+# "merge" for all others.
+series_sections() {
 	[ -f "$PATCHES_DIR/series" ] || return 0
-	grep -qi '^#[[:space:]]*end of baseline' "$PATCHES_DIR/series" || return 0
-	sed -n '/^#[[:space:]]*[Ee]nd of baseline/q; p' "$PATCHES_DIR/series" |
-		sed -e 's/#.*//' | awk 'NF { print $1 }'
+	awk '
+		/^###/ { banner = 1; next }
+		/^#/ && banner { debug = (tolower($0) ~ /debug/); banner = 0; next }
+		{ banner = 0 }
+		{ sub(/#.*/, "") }
+		NF { print (debug ? "debug" : "merge"), $1 }
+	' "$PATCHES_DIR/series"
 }
 
-# tree_dir TREE: where apply.sh keeps the baseline or the patched tree.
+# mergeable_patches: the series for merging (every patch outside the debug
+# sections), in order.
+mergeable_patches() {
+	series_sections | awk '$1 == "merge" { print $2 }'
+}
+
+# debug_patches: the debug layer (the walk counters), in order.
+debug_patches() {
+	series_sections | awk '$1 == "debug" { print $2 }'
+}
+
+# The trees apply.sh makes, each a copy of the pristine tree plus:
+#   mergeable  the series for merging alone (the KUnit suites run on it);
+#   baseline   the debug layer alone: the "before" kernel, with counters;
+#   patched    the series for merging, then the debug layer: the "after"
+#              kernel, with the same counters.
+ALL_TREES="mergeable baseline patched"
+
+# tree_dir TREE: where apply.sh keeps that tree.
 tree_dir() {
 	case $1 in
+	mergeable) echo "$MERGEABLE_DIR" ;;
 	baseline) echo "$BASELINE_DIR" ;;
 	patched) echo "$PATCHED_DIR" ;;
-	*) die "$E_USAGE" "unknown tree '$1': the tree is 'baseline' or 'patched'" ;;
+	*) die "$E_USAGE" "unknown tree '$1': the tree is one of: $ALL_TREES" ;;
 	esac
 }
 
 # tree_patches TREE: the patches of TREE, in order.
 tree_patches() {
 	case $1 in
-	baseline) baseline_patches ;;
-	patched) series_patches ;;
-	*) die "$E_USAGE" "unknown tree '$1': the tree is 'baseline' or 'patched'" ;;
+	mergeable) mergeable_patches ;;
+	baseline) debug_patches ;;
+	patched) mergeable_patches; debug_patches ;;
+	*) die "$E_USAGE" "unknown tree '$1': the tree is one of: $ALL_TREES" ;;
 	esac
 }
 
@@ -267,13 +306,27 @@ summary_line() {
 	fi
 }
 
+# pass DESC, failed DESC: the "ok" or "FAIL" line of one check, counted in
+# PASSED or FAILED for summary_line.
+PASSED=0 FAILED=0
+
+pass() {
+	echo "ok   $*"
+	PASSED=$((PASSED + 1))
+}
+
+failed() {
+	echo "FAIL $*"
+	FAILED=$((FAILED + 1))
+}
+
 # elapsed SECONDS: "3m50s".
 elapsed() {
 	printf '%dm%02ds' $(($1 / 60)) $(($1 % 60))
 }
 
 # kunit.py and make -C change directory: make every path absolute.
-for _v in CACHE_DIR PATCHED_DIR BASELINE_DIR BUILD_DIR RESULTS_DIR PATCHES_DIR KUNIT_DIR LOCK_FILE; do
+for _v in CACHE_DIR PATCHED_DIR BASELINE_DIR MERGEABLE_DIR BUILD_DIR RESULTS_DIR PATCHES_DIR KUNIT_DIR LOCK_FILE; do
 	printf -v "$_v" '%s' "$(realpath -m -- "${!_v}")"
 done
 unset _v

@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-ALL_STAGES=(deps fetch shellcheck selftest apply checkpatch kunit vm vmselftests)
+ALL_STAGES=(deps fetch shellcheck selftest apply layers checkpatch kunit sparse vm vmselftests)
 # A failed prerequisite stops the run: later stages cannot work without it.
 PREREQS=" deps fetch apply "
 
@@ -22,8 +22,12 @@ Run the stages (default, in this order: ${ALL_STAGES[*]}):
   shellcheck  shellcheck -x, every script  1 check per script
   selftest    selftests/test_scripts.sh   1 check per test
   apply       scripts/apply.sh            1 check
+  layers      scripts/layers.sh layers    series for merging / debug layer apply at
+                                          fuzz 0 on Debian's and upstream 7.3.4
   checkpatch  scripts/checkpatch.sh       1 check per patch (BISECT=1: + builds)
   kunit       scripts/kunit.sh            1 check per KUnit case + VHE check per config
+  sparse      scripts/layers.sh sparse    W=1 C=1 build of arch/arm64/kvm/, series
+                                          for merging alone
   vm          scripts/vm.sh check         debug module + walk counters in a VM, both kernels
   vmselftests scripts/vm.sh selftests     in-tree KVM selftests, same outcome on both kernels
 and print the sum as the last line: "N passed, N failed" (skipped KUnit
@@ -61,6 +65,14 @@ shellcheck_all() {
 	summary_line "$p" "$f"
 }
 
+layers_check() {
+	"$REPO_ROOT/scripts/layers.sh" layers
+}
+
+sparse_check() {
+	"$REPO_ROOT/scripts/layers.sh" sparse
+}
+
 vm_check() {
 	"$REPO_ROOT/scripts/vm.sh" check
 }
@@ -76,7 +88,9 @@ stage_cmd() {
 	shellcheck) echo shellcheck_all ;;
 	selftest) echo "$REPO_ROOT/selftests/test_scripts.sh" ;;
 	apply) echo "$REPO_ROOT/scripts/apply.sh" ;;
+	layers) echo layers_check ;;
 	checkpatch) echo "$REPO_ROOT/scripts/checkpatch.sh" ;;
+	sparse) echo sparse_check ;;
 	kunit) echo "$REPO_ROOT/scripts/kunit.sh" ;;
 	vm) echo vm_check ;;
 	vmselftests) echo vm_selftests ;;
@@ -113,6 +127,7 @@ run_stage() {
 # cases, the in-tree selftests run.
 print_figures() {
 	local f n
+	echo "    kernels built from $(base_description 2>/dev/null || echo '(no kernel source)')"
 	for f in "$RESULTS_DIR"/kunit/patched-*.log; do
 		[ "$f" -nt "$1" ] || continue
 		sed -n "s/.*random_seed=\(0x[0-9a-f]*\) iterations=\([0-9]*\).*/    kunit $(basename "$f" .log): seed \1, iterations \2/p" \

@@ -129,13 +129,13 @@ main() {
 
 	echo "# options"
 	local sc
-	for sc in apply checkpatch kunit deps fetch-kernel test clean vm bench run-commands; do
+	for sc in apply checkpatch kunit deps fetch-kernel test clean vm bench run-commands layers; do
 		expect "$sc.sh: unknown option -> exit 2 + usage" 2 '^Usage:' "$S/$sc.sh" -Z
 		expect "$sc.sh -h -> usage" 0 '^Usage:' "$S/$sc.sh" -h
 	done
 	expect "selftests: unknown option -> exit 2" 2 '^Usage:' "$0" -Z
 	expect "apply.sh: extra argument -> exit 2" 2 '^Usage:' "$S/apply.sh" extra
-	expect "kunit.sh -t bogus -> exit 2" 2 "baseline' or 'patched" "$S/kunit.sh" -t bogus
+	expect "kunit.sh -t bogus -> exit 2" 2 "unknown tree 'bogus'" "$S/kunit.sh" -t bogus
 	expect "test.sh: unknown stage -> exit 2" 2 "unknown stage 'bogus'" "$S/test.sh" bogus
 
 	echo "# kernel trees"
@@ -205,16 +205,22 @@ main() {
 		"$S/apply.sh"
 	wait
 
-	echo "# apply.sh -t baseline"
-	printf '# test series\ngood.patch\n# end of baseline: the patches above\noffset.patch\n' \
-		>"$TMP/patches/series"
+	echo "# apply.sh: the layers of the series"
+	printf '%s\n' '# test series' '' '####' '# Series for merging' 'good.patch' '' \
+		'####' '# Debug layer (not for merging)' 'offset.patch' >"$TMP/patches/series"
 	expect "-t bogus -> error naming the trees" 2 "unknown tree 'bogus'" "$S/apply.sh" -t bogus
-	expect "-t baseline applies the patches above the marker" 0 'applied: good\.patch' \
+	expect "-t mergeable applies the series for merging" 0 'applied: good\.patch' \
+		"$S/apply.sh" -t mergeable
+	check "  ...and not the debug layer" grep -qx 'line 25' "$TMP/cache/trees/mergeable/$FILE"
+	expect "-t baseline applies the debug layer" 0 'applied: offset\.patch' \
 		"$S/apply.sh" -t baseline
-	check "  ...and only those" grep -qx 'line 25' "$TMP/cache/trees/baseline/$FILE"
-	expect "-t patched applies the whole series" 0 'applied: offset\.patch' "$S/apply.sh" -t patched
+	check "  ...alone" grep -qx 'line 5' "$TMP/cache/trees/baseline/$FILE"
+	check "  ...which it did" grep -qx 'line 25 patched' "$TMP/cache/trees/baseline/$FILE"
+	expect "-t patched applies both" 0 'applied: offset\.patch' "$S/apply.sh" -t patched
+	check "  ...the series for merging first" grep -qx 'line 5 patched' "$PATCHED/$FILE"
+	check "  ...then the debug layer" grep -qx 'line 25 patched' "$PATCHED/$FILE"
 	series good.patch
-	expect "no marker: the baseline tree is pristine" 0 'no patches for the baseline tree' \
+	expect "no debug section: the baseline tree is pristine" 0 'no patches for the baseline tree' \
 		"$S/apply.sh" -t baseline
 	check "  ...and the copy is pristine" cmp -s "$TMP/k73/$FILE" "$TMP/cache/trees/baseline/$FILE"
 
@@ -251,6 +257,32 @@ main() {
 	expect "CHECK_MIB=3 -> error" 2 'CHECK_MIB=3: a positive even number' \
 		env CHECK_MIB=3 "$S/vm.sh" check
 	expect "check with an extra argument -> usage" 2 '^Usage:' "$S/vm.sh" check extra
+	expect "repeat without a count -> error" 2 'repeat needs a count' "$S/vm.sh" repeat 'x -l 1'
+	expect "repeat 0 times -> error" 2 'repeat needs a count' "$S/vm.sh" repeat 0 x
+	expect "repeat of no selftest name -> error" 2 "is no selftest name" "$S/vm.sh" repeat 2 '-x; rm'
+
+	echo "# layers.sh"
+	expect "no check -> usage" 2 '^Usage:' "$S/layers.sh"
+	expect "unknown check -> error" 2 "unknown check 'bogus'" "$S/layers.sh" bogus
+	printf '%s\n' '####' '# Series for merging' 'good.patch' \
+		'####' '# Debug layer (not for merging)' 'offset.patch' >"$TMP/patches/series"
+	expect "layers that apply -> ok lines" 0 'ok   KERNEL_SRC: the debug layer applies at fuzz 0 on the base alone' \
+		env UPSTREAM_SRC="$TMP/k73" "$S/layers.sh" layers
+	expect "  ...upstream too" 0 'ok   upstream: the series for merging \(1 patches\) applies' \
+		env UPSTREAM_SRC="$TMP/k73" "$S/layers.sh" layers
+	printf '%s\n' '####' '# Series for merging' 'good.patch' 'offset.patch' \
+		'####' '# Debug layer (not for merging)' 'fuzz.patch' >"$TMP/patches/series"
+	expect "a debug layer that needs fuzz -> FAIL" 1 'FAIL KERNEL_SRC: the debug layer does not apply on the base alone' \
+		env UPSTREAM_SRC="$TMP/k73" "$S/layers.sh" layers
+	printf '%s\n' '####' '# Series for merging' 'walkstats.patch' >"$TMP/patches/series"
+	printf '%s\n' '--- a/x' '+++ b/x' '+CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y' >"$TMP/patches/walkstats.patch"
+	expect "a mergeable patch that leans on the debug layer -> FAIL" 1 \
+		'FAIL patches of the series for merging mention the debug layer: walkstats\.patch' \
+		env UPSTREAM_SRC="$TMP/k73" "$S/layers.sh" layers
+	rm "$TMP/patches/walkstats.patch"
+	series good.patch
+	expect "UPSTREAM_SRC that is no tree -> error" 2 'UPSTREAM_SRC=.* is not a kernel tree' \
+		env UPSTREAM_SRC="$TMP/notkernel" "$S/layers.sh" layers
 
 	echo "# bench.sh"
 	expect "-r 0 -> error" 2 '-r 0: a positive number' "$S/bench.sh" -r 0
