@@ -9,7 +9,7 @@ SCRIPTS := scripts
 TREE ?=
 CONFIGS ?=
 
-.PHONY: help deps fetch fetch-upstream apply layers checkpatch kunit sparse vm-check vm-selftests bench module shellcheck selftest test run clean
+.PHONY: help deps fetch fetch-upstream apply layers checkpatch kunit sparse vm-check vm-selftests vm-nested bench module shellcheck selftest test run clean
 
 help:
 	@echo 'Targets:'
@@ -23,6 +23,7 @@ help:
 	@echo '  sparse      W=1 C=1 build of arch/arm64/kvm/, series for merging alone (after make kunit)'
 	@echo '  vm-check    debug module check in full VM kernels, baseline and patched (scripts/vm.sh check)'
 	@echo '  vm-selftests in-tree KVM selftests on both VM kernels, same outcomes (scripts/vm.sh selftests)'
+	@echo '  vm-nested   the same with vEL2 guests, kvm-arm.mode=nested under QEMU 11.1 (scripts/vm.sh nested)'
 	@echo '  bench       before/after dirty_log_perf_test in QEMU (scripts/bench.sh $$BENCH_ARGS)'
 	@echo '  module      build module/ against KDIR=<kernel build dir> (W=1)'
 	@echo '  shellcheck  shellcheck -x on every script'
@@ -60,6 +61,9 @@ vm-check:
 
 vm-selftests:
 	@$(SCRIPTS)/vm.sh selftests
+
+vm-nested:
+	@$(SCRIPTS)/vm.sh nested
 
 # make bench BENCH_ARGS="-r 5 -b 512M"
 BENCH_ARGS ?=

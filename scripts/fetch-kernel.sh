@@ -34,21 +34,6 @@ Exit codes: 0 ok, $E_USAGE bad arguments, $E_PREREQ download failed.
 USAGE
 }
 
-mirror_url() {
-	if [ -n "${DEBIAN_MIRROR:-}" ]; then
-		echo "$DEBIAN_MIRROR"
-		return
-	fi
-	local url
-	url=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources |
-	      awk '{print $2}' | grep -v security | head -n 1) || true
-	if [ -z "$url" ]; then
-		url=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-		      awk '{print $2}' | grep -v security | head -n 1) || true
-	fi
-	echo "${url:-http://deb.debian.org/debian}"
-}
-
 # private_apt: set APT_OPTS to a private apt configuration under the cache
 # (binary and source lists of $DEBIAN_SUITE) and read its lists once per run.
 private_apt() {

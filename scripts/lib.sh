@@ -108,6 +108,23 @@ base_description() {
 	fi
 }
 
+# mirror_url: DEBIAN_MIRROR, else the Debian mirror of the system's apt
+# sources (private apt configurations and debootstrap use the same one).
+mirror_url() {
+	if [ -n "${DEBIAN_MIRROR:-}" ]; then
+		echo "$DEBIAN_MIRROR"
+		return
+	fi
+	local url
+	url=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources |
+	      awk '{print $2}' | grep -v security | head -n 1) || true
+	if [ -z "$url" ]; then
+		url=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+		      awk '{print $2}' | grep -v security | head -n 1) || true
+	fi
+	echo "${url:-http://deb.debian.org/debian}"
+}
+
 # check_tree DIR: refuse anything that is not a 7.3.y kernel tree unless
 # FORCE=1.
 check_tree() {

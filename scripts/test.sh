@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-ALL_STAGES=(deps fetch shellcheck selftest apply layers checkpatch kunit sparse vm vmselftests)
+ALL_STAGES=(deps fetch shellcheck selftest apply layers checkpatch kunit sparse vm vmselftests vmnested)
 # A failed prerequisite stops the run: later stages cannot work without it.
 PREREQS=" deps fetch apply "
 
@@ -30,6 +30,8 @@ Run the stages (default, in this order: ${ALL_STAGES[*]}):
                                           for merging alone
   vm          scripts/vm.sh check         debug module + walk counters in a VM, both kernels
   vmselftests scripts/vm.sh selftests     in-tree KVM selftests, same outcome on both kernels
+  vmnested    scripts/vm.sh nested        selftests with vEL2 guests under QEMU 11.1 (FEAT_NV2),
+                                          kvm-arm.mode=nested, same outcome on both kernels
 and print the sum as the last line: "N passed, N failed" (skipped KUnit
 cases are reported on the line before, not counted).
 A failing deps, fetch or apply stage ends the run.
@@ -81,6 +83,10 @@ vm_selftests() {
 	"$REPO_ROOT/scripts/vm.sh" selftests
 }
 
+vm_nested() {
+	"$REPO_ROOT/scripts/vm.sh" nested
+}
+
 stage_cmd() {
 	case $1 in
 	deps) echo "$REPO_ROOT/scripts/deps.sh" ;;
@@ -94,6 +100,7 @@ stage_cmd() {
 	kunit) echo "$REPO_ROOT/scripts/kunit.sh" ;;
 	vm) echo vm_check ;;
 	vmselftests) echo vm_selftests ;;
+	vmnested) echo vm_nested ;;
 	*) return 1 ;;
 	esac
 }

@@ -12,6 +12,8 @@ VM_SMP=${VM_SMP:-2}
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 # More kernel command line for the VM (e.g. hugepagesz=1G hugepages=1).
 VM_CMDLINE=${VM_CMDLINE:-}
+# The QEMU that boot() runs (vm.sh nested puts scripts/nested-qemu.sh here).
+QEMU_RUN=(qemu-system-aarch64)
 VM_CONFIGS=("$REPO_ROOT/vm/kernel.config" "$REPO_ROOT/vm/walk-stats.config")
 MODULE_SRC=$REPO_ROOT/module
 MODULE_NAME=kvm_s2_walk_stats
@@ -163,7 +165,7 @@ boot() {
 	initrd=$BUILD_DIR/vm-$tree/initramfs.cpio.gz
 	make_initrd "$tree" "$cmds" "$initrd" "$@"
 	step "vm $tree: booting in QEMU at EL2 (-m $VM_MEM -smp $VM_SMP; log: $log)"
-	timeout "$VM_TIMEOUT" qemu-system-aarch64 \
+	timeout "$VM_TIMEOUT" "${QEMU_RUN[@]}" \
 		-machine virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
 		-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot -nic none \
 		-kernel "$BUILD_DIR/vm-$tree/arch/arm64/boot/Image" -initrd "$initrd" \

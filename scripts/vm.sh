@@ -31,6 +31,14 @@ SELFTESTS=(
 	"memslot_modification_stress_test -m 6 -i 20"
 	"set_memory_region_test"
 )
+# Run under QEMU with FEAT_NV2 and kvm-arm.mode=nested (vm.sh nested). With
+# KVM_CAP_ARM_EL2, the 7.3 selftests library gives every vCPU EL2: all of
+# these run their guests at vEL2.
+NESTED_SELFTESTS=(
+	"arm64/hello_el2"
+	"set_memory_region_test"
+	"dirty_log_test -m 6 -i 4"
+)
 # Left out: memslot_perf_test hit an intermittent KVM_BUG_ON in
 # kvm_vcpu_load_debug() (debug.c:157) in one of four boots; see
 # Documentation/hardening.rst.
@@ -53,6 +61,12 @@ Commands:
              of each must be the same on both kernels (exit status 4 is a
              skip), and no kernel splat. Table: $RESULTS_DIR/vm/selftests.md
 $(printf '               %s\n' "${SELFTESTS[@]}")
+  nested     the same with these selftests, each kernel booted with
+             kvm-arm.mode=nested under a QEMU with FEAT_NV2 (QEMU 11.1 in a
+             trixie root, scripts/nested-qemu.sh), so that their guests run
+             at vEL2; KVM must report "VHE+NV2 mode". Table:
+             $RESULTS_DIR/vm/nested-selftests.md
+$(printf '               %s\n' "${NESTED_SELFTESTS[@]}")
   repeat N 'SELFTEST ARGS'
              build, then boot each kernel N times running the in-tree
              selftest once per boot; count pass/skip/fail and boots with a
@@ -240,8 +254,11 @@ selftest_outcome() {
 	esac
 }
 
+# run_selftests [TAG]: the SELFTESTS on each kernel; serial logs
+# <tree>-TAG.log, table TAG.md (TAG: selftests).
 run_selftests() {
-	local tree t name cmds log files=() table=$RESULTS_DIR/vm/selftests.md
+	local tag=${1:-selftests} tree t name cmds log files=() table
+	table=$RESULTS_DIR/vm/$tag.md
 	declare -A outcome note
 	for t in "${SELFTESTS[@]}"; do
 		name=${t%% *}
@@ -249,9 +266,9 @@ run_selftests() {
 	done
 	for tree in "${TREES[@]}"; do
 		cmds=$(mktemp)
-		log=$RESULTS_DIR/vm/$tree-selftests.log
+		log=$RESULTS_DIR/vm/$tree-$tag.log
 		{
-			echo "# Written by scripts/vm.sh selftests"
+			echo "# Written by scripts/vm.sh $tag"
 			# stage2_block_transitions maps 32 MiB of 2 MiB hugetlb pages
 			echo "?write /proc/sys/vm/nr_hugepages 64"
 			for t in "${SELFTESTS[@]}"; do
@@ -302,6 +319,22 @@ run_selftests() {
 		else
 			failed "$name: outcomes differ or are missing ($(for tree in "${TREES[@]}"; do
 				printf '%s=%s ' "$tree" "${outcome[$tree/$name]}"; done))"
+		fi
+	done
+}
+
+# run_nested: the NESTED_SELFTESTS on each kernel, booted with
+# kvm-arm.mode=nested under the nested-capable QEMU; KVM must report NV2.
+run_nested() {
+	local tree log nv2='kvm \[[0-9]+\]: VHE\+NV2 mode initialized successfully'
+	SELFTESTS=("${NESTED_SELFTESTS[@]}")
+	run_selftests nested-selftests
+	for tree in "${TREES[@]}"; do
+		log=$RESULTS_DIR/vm/$tree-nested-selftests.log
+		if grep -Eq "$nv2" "$log"; then
+			pass "$tree: $(grep -Eo "$nv2" "$log" | head -n 1) ($("$REPO_ROOT/scripts/nested-qemu.sh" version))"
+		else
+			failed "$tree: KVM did not come up in nested mode (no \"VHE+NV2 mode initialized\" in $log)"
 		fi
 	done
 }
@@ -358,7 +391,7 @@ main() {
 	local cmd=$1 file='' tree
 	shift
 	case $cmd in
-	build | check | selftests) [ $# -eq 0 ] || { usage >&2; exit "$E_USAGE"; } ;;
+	build | check | selftests | nested) [ $# -eq 0 ] || { usage >&2; exit "$E_USAGE"; } ;;
 	repeat)
 		{ [ $# -eq 2 ] && [[ $1 =~ ^[1-9][0-9]{0,2}$ ]]; } ||
 			die "$E_USAGE" "repeat needs a count (1-999) and a selftest with its arguments, e.g. repeat 10 'memslot_perf_test -l 1 -r 1'"
@@ -368,7 +401,7 @@ main() {
 		[ $# -eq 1 ] || die "$E_USAGE" "boot needs one commands file (see vm/init.c)"
 		file=$(realpath -e -- "$1" 2>/dev/null) || die "$E_USAGE" "no such commands file: $1"
 		;;
-	*) die "$E_USAGE" "unknown command '$cmd' (build, check, selftests, repeat or boot; see -h)" ;;
+	*) die "$E_USAGE" "unknown command '$cmd' (build, check, selftests, nested, repeat or boot; see -h)" ;;
 	esac
 	if ! [[ $CHECK_MIB =~ ^[1-9][0-9]*$ ]] || [ $((CHECK_MIB % 2)) -ne 0 ]; then
 		die "$E_USAGE" "CHECK_MIB=$CHECK_MIB: a positive even number of MiB is needed"
@@ -377,11 +410,17 @@ main() {
 	[ -d /usr/aarch64-linux-gnu/include ] ||
 		die "$E_PREREQ" "no aarch64 C library headers: install libc6-dev-arm64-cross (make deps)"
 
-	if [ "$cmd" = selftests ]; then
-		local names=() t
-		for t in "${SELFTESTS[@]}"; do
+	if [ "$cmd" = selftests ] || [ "$cmd" = nested ]; then
+		local names=() t list=("${SELFTESTS[@]}")
+		[ "$cmd" = selftests ] || list=("${NESTED_SELFTESTS[@]}")
+		for t in "${list[@]}"; do
 			names+=("${t%% *}")
 		done
+		if [ "$cmd" = nested ]; then
+			"$REPO_ROOT/scripts/nested-qemu.sh" provision
+			QEMU_RUN=("$REPO_ROOT/scripts/nested-qemu.sh" run)
+			VM_CMDLINE="kvm-arm.mode=nested $VM_CMDLINE"
+		fi
 		build_all "${names[@]}"
 	elif [ "$cmd" = repeat ]; then
 		build_all "${2%% *}"
@@ -390,6 +429,7 @@ main() {
 	fi
 	case $cmd in
 	selftests) run_selftests ;;
+	nested) run_nested ;;
 	repeat) repeat_selftest "$1" "$2" ;;
 	build) info "built: ${TREES[*]}"; return 0 ;;
 	boot)

@@ -129,7 +129,7 @@ main() {
 
 	echo "# options"
 	local sc
-	for sc in apply checkpatch kunit deps fetch-kernel test clean vm bench run-commands layers; do
+	for sc in apply checkpatch kunit deps fetch-kernel test clean vm bench run-commands layers nested-qemu; do
 		expect "$sc.sh: unknown option -> exit 2 + usage" 2 '^Usage:' "$S/$sc.sh" -Z
 		expect "$sc.sh -h -> usage" 0 '^Usage:' "$S/$sc.sh" -h
 	done
@@ -260,6 +260,22 @@ main() {
 	expect "repeat without a count -> error" 2 'repeat needs a count' "$S/vm.sh" repeat 'x -l 1'
 	expect "repeat 0 times -> error" 2 'repeat needs a count' "$S/vm.sh" repeat 0 x
 	expect "repeat of no selftest name -> error" 2 "is no selftest name" "$S/vm.sh" repeat 2 '-x; rm'
+
+	expect "nested with an extra argument -> usage" 2 '^Usage:' "$S/vm.sh" nested extra
+
+	echo "# nested-qemu.sh"
+	expect "no command -> usage" 2 '^Usage:' "$S/nested-qemu.sh"
+	expect "unknown command -> error" 2 "unknown command 'bogus'" "$S/nested-qemu.sh" bogus
+	expect "NESTED_QEMU that is not executable -> error" 2 'NESTED_QEMU=/nonexistent is not an executable' \
+		env NESTED_QEMU=/nonexistent "$S/nested-qemu.sh" version
+	printf '#!/bin/sh\necho "QEMU emulator version 7.2.0"\n' >"$TMP/oldqemu"
+	chmod +x "$TMP/oldqemu"
+	expect "NESTED_QEMU too old for FEAT_NV2 -> error" 3 'is QEMU 7\.2\.0; FEAT_NV2 needs 9\.2 or newer' \
+		env NESTED_QEMU="$TMP/oldqemu" "$S/nested-qemu.sh" version
+	printf '#!/bin/sh\necho "QEMU emulator version 10.0.2"\n' >"$TMP/newqemu"
+	chmod +x "$TMP/newqemu"
+	expect "NESTED_QEMU new enough -> used as is" 0 'QEMU emulator version 10\.0\.2' \
+		env NESTED_QEMU="$TMP/newqemu" "$S/nested-qemu.sh" version
 
 	echo "# layers.sh"
 	expect "no check -> usage" 2 '^Usage:' "$S/layers.sh"
