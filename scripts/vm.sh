@@ -325,8 +325,12 @@ run_selftests() {
 
 # run_nested: the NESTED_SELFTESTS on each kernel, booted with
 # kvm-arm.mode=nested under the nested-capable QEMU; KVM must report NV2.
+# Then the teardown of VMs with an EL2 vCPU (and so nested MMUs), timed
+# and counted in destroy walks.
 run_nested() {
-	local tree log nv2='kvm \[[0-9]+\]: VHE\+NV2 mode initialized successfully'
+	local tree log cmds line walks nv2='kvm \[[0-9]+\]: VHE\+NV2 mode initialized successfully'
+	local table=$RESULTS_DIR/vm/nested-teardown.md
+	declare -A dwalks
 	SELFTESTS=("${NESTED_SELFTESTS[@]}")
 	run_selftests nested-selftests
 	for tree in "${TREES[@]}"; do
@@ -337,6 +341,32 @@ run_nested() {
 			failed "$tree: KVM did not come up in nested mode (no \"VHE+NV2 mode initialized\" in $log)"
 		fi
 	done
+
+	cmds=$(mktemp)
+	printf '%s\n' "# Written by scripts/vm.sh nested" "insmod /$MODULE_NAME.ko" \
+		"write $DEBUGFS/reset 1" "run /vm_churn 0 $CHURN_VMS 1" \
+		"cat $DEBUGFS/counters" "rmmod $MODULE_NAME" >"$cmds"
+	printf '| kernel | VMs (1 vCPU with EL2 each) | time per VM (TCG) | destroy walks |\n|---|---|---|---|\n' >"$table"
+	for tree in "${TREES[@]}"; do
+		log=$RESULTS_DIR/vm/$tree-nested-teardown.log
+		boot "$tree" "$cmds" "$log" || failed "$tree: nested teardown boot failed (serial log: $log)"
+		line=$(output_of "$log" "run /vm_churn 0 $CHURN_VMS 1" | grep '^vm_churn:') || true
+		walks=$(output_of "$log" "cat $DEBUGFS/counters" | awk '$1 == "walk.destroy.walks" { print $2 }') || true
+		dwalks[$tree]=${walks:-0}
+		printf '| %s | %s | %s | %s |\n' "$tree" "$CHURN_VMS" \
+			"$(sed -n 's/.*per_vm=\([0-9.]*ms\).*/\1/p' <<<"$line")" "${walks:-?}" >>"$table"
+		echo "    $tree: ${line:-vm_churn printed nothing}; destroy walks ${walks:-?}"
+	done
+	rm -f "$cmds"
+	echo "--- teardown of VMs with nested MMUs ($table):"
+	sed 's/^/    /' "$table"
+	# Every stage-2 of an empty VM (canonical and nested) costs one walk
+	# after patch 0009, one per GiB of its IPA space before.
+	if [ "${dwalks[patched]:-0}" -gt 0 ] && [ "${dwalks[baseline]:-0}" -ge $((1000 * dwalks[patched])) ]; then
+		pass "nested teardown: ${dwalks[baseline]} destroy walks on the baseline, ${dwalks[patched]} on the patched kernel"
+	elif [ -n "${dwalks[patched]+x}" ] && [ -n "${dwalks[baseline]+x}" ]; then
+		failed "nested teardown: destroy walks baseline ${dwalks[baseline]}, patched ${dwalks[patched]}: expected 1000x fewer on the patched kernel"
+	fi
 }
 
 # repeat_selftest N "NAME ARGS": boot each kernel N times, each time running
