@@ -81,7 +81,8 @@ bisect_config() {
 # kvm_warnings LOG: the W=1 and sparse warnings of LOG in KVM/arm64 files,
 # as "file: message" (positions dropped, so that they compare across steps).
 kvm_warnings() {
-	grep -E '^(arch/arm64/kvm/|arch/arm64/include/asm/kvm_)[^:]*:[0-9]+(:[0-9]+)?: (warning|error):' "$1" |
+	build_warnings "$BISECT_TREE" "$1" |
+		grep -E '^(arch/arm64/kvm/|arch/arm64/include/asm/kvm_)' |
 		sed -E 's/:[0-9]+(:[0-9]+)?: /: /' | sort -u || true
 }
 
@@ -91,7 +92,8 @@ kvm_warnings() {
 # warning that no earlier step had fails the step.
 build_step() {
 	local label=$1 log=$RESULTS_DIR/bisect/$1.log start=$SECONDS new
-	local mk=(make -C "$BISECT_TREE" O="$BISECT_OUT" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE")
+	local mk=(make -C "$BISECT_TREE" O="$BISECT_OUT" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE"
+		  CHECK="$BISECT_CHECK")
 	local build=(-j"$JOBS" W=1 C=1 vmlinux)
 	[ "$label" != baseline ] || build=(-j"$JOBS" W=1 vmlinux)
 	step "bisect: building vmlinux after $label (W=1, sparse)"
@@ -125,6 +127,7 @@ bisect_builds() {
 	step "bisect: syncing $BISECT_TREE from $PRISTINE"
 	sync_tree "$PRISTINE" "$BISECT_TREE"
 	copy_patches "$BISECT_TREE"
+	BISECT_CHECK=$("$REPO_ROOT/scripts/sparse.sh" "$BISECT_TREE")
 	bisect_config >"$BISECT_OUT/kvm-s2-walk.config"
 	: >"$BISECT_OUT/known-warnings"
 

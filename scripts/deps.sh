@@ -17,7 +17,6 @@ PACKAGES=(
 	python3-ply python3-git	# checkpatch.pl's spdxcheck.py
 	xz-utils git dpkg-dev	# fetch-kernel.sh
 	shellcheck		# make test
-	sparse			# make test: C=1 on the series for merging
 	debootstrap		# nested-qemu.sh: QEMU with FEAT_NV2 in a trixie root
 	gnuplot-nox		# bench.sh plots
 )

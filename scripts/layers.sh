@@ -159,9 +159,11 @@ do_layers() {
 do_sparse() {
 	local tree out=$BUILD_DIR/sparse-mergeable log=$RESULTS_DIR/sparse-mergeable.log
 	local cfg=$BUILD_DIR/kunit-mergeable-pgtable-4k/.config files warn merge
-	need_cmd sparse "${CROSS_COMPILE}gcc" flock
+	need_cmd "${CROSS_COMPILE}gcc" flock
 	"$REPO_ROOT/scripts/apply.sh" -t mergeable
 	tree=$(tree_dir mergeable)
+	local check
+	check=$("$REPO_ROOT/scripts/sparse.sh" "$tree")
 	[ -f "$cfg" ] ||
 		die "$E_USAGE" "no $cfg: run 'scripts/kunit.sh pgtable-4k' first (the check uses its config)"
 	mkdir -p "$out" "$RESULTS_DIR"
@@ -170,7 +172,7 @@ do_sparse() {
 	# speak on every run, not only after a change.
 	find "$out/arch/arm64/kvm" -name '*.o' -delete 2>/dev/null || true
 	step "sparse: W=1 C=1 build of arch/arm64/kvm/ of the mergeable tree (log: $log)"
-	local mk=(make -C "$tree" O="$out" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE")
+	local mk=(make -C "$tree" O="$out" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE" CHECK="$check")
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	if ! with_build_lock bash -c '"$@" olddefconfig && "$@" -j"$0" W=1 C=1 arch/arm64/kvm/' \
 		"$JOBS" "${mk[@]}" >"$log" 2>&1; then
@@ -180,9 +182,13 @@ do_sparse() {
 	fi
 	mapfile -t merge < <(mergeable_patches)
 	files=$(touched_files "${merge[@]}" | grep -E '^arch/arm64/' | sed 's/[.]/\\./g' | paste -sd'|')
-	warn=$(grep -E "^($files):[0-9]+(:[0-9]+)?: (warning|error)" "$log") || true
-	if [ -z "$warn" ]; then
-		pass "arch/arm64/kvm/ of the series for merging: no W=1 or sparse warning in the files it touches ($(grep -c ' CHECK ' "$log") files checked by sparse)"
+	warn=$(build_warnings "$tree" "$log" | grep -E "^($files):") || true
+	if grep -q 'specified, but .* is not available' "$log"; then
+		failed "the kernel refused $check for C=1 (log $log)"
+	elif [ "$(grep -c '^  CHECK ' "$log")" -eq 0 ]; then
+		failed "sparse checked no file (log $log)"
+	elif [ -z "$warn" ]; then
+		pass "arch/arm64/kvm/ of the series for merging: no W=1 or sparse warning in the files it touches ($(grep -c '^  CHECK ' "$log") files checked by sparse)"
 	else
 		printf '    | %s\n' "${warn//$'\n'/$'\n    | '}"
 		failed "W=1 or sparse warnings in files the series for merging touches (log $log)"

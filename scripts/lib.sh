@@ -337,6 +337,15 @@ failed() {
 	FAILED=$((FAILED + 1))
 }
 
+# build_warnings TREE LOG: the compiler and sparse warnings and errors of a
+# build log, with file names relative to TREE (an O= build names sources
+# by absolute path) and "dir/../" folded (the nVHE objects are built from
+# arch/arm64/kvm/hyp/nvhe/../*.c).
+build_warnings() {
+	grep -E '^[^ ]+:[0-9]+(:[0-9]+)?: (warning|error):' "$2" |
+		sed -E "s#^$1/##; :a; s#[^/]+/\.\./##; ta" || true
+}
+
 # elapsed SECONDS: "3m50s".
 elapsed() {
 	printf '%dm%02ds' $(($1 / 60)) $(($1 % 60))

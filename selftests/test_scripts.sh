@@ -129,7 +129,7 @@ main() {
 
 	echo "# options"
 	local sc
-	for sc in apply checkpatch kunit deps fetch-kernel test clean vm bench run-commands layers nested-qemu; do
+	for sc in apply checkpatch kunit deps fetch-kernel test clean vm bench run-commands layers nested-qemu sparse; do
 		expect "$sc.sh: unknown option -> exit 2 + usage" 2 '^Usage:' "$S/$sc.sh" -Z
 		expect "$sc.sh -h -> usage" 0 '^Usage:' "$S/$sc.sh" -h
 	done
@@ -276,6 +276,18 @@ main() {
 	chmod +x "$TMP/newqemu"
 	expect "NESTED_QEMU new enough -> used as is" 0 'QEMU emulator version 10\.0\.2' \
 		env NESTED_QEMU="$TMP/newqemu" "$S/nested-qemu.sh" version
+
+	echo "# sparse.sh"
+	expect "no tree -> usage" 2 '^Usage:' "$S/sparse.sh"
+	expect "not a kernel tree -> error" 2 'has no scripts/checker-valid.sh' "$S/sparse.sh" "$TMP/notkernel"
+	mkdir -p "$TMP/k73/scripts"
+	printf '#!/bin/sh\necho 0\n' >"$TMP/k73/scripts/checker-valid.sh"
+	expect "SPARSE that the tree refuses -> error" 3 'SPARSE=/bin/true is refused' \
+		env SPARSE=/bin/true "$S/sparse.sh" "$TMP/k73"
+	printf '#!/bin/sh\necho 1\n' >"$TMP/k73/scripts/checker-valid.sh"
+	expect "SPARSE that the tree accepts -> its path" 0 '^/bin/true$' \
+		env SPARSE=/bin/true "$S/sparse.sh" "$TMP/k73"
+	rm "$TMP/k73/scripts/checker-valid.sh"
 
 	echo "# layers.sh"
 	expect "no check -> usage" 2 '^Usage:' "$S/layers.sh"
