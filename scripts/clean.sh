@@ -13,7 +13,8 @@ usage() {
 Usage: $0 [-h]
 
 Remove $CACHE_DIR/{trees,build} and $RESULTS_DIR.
-The source in $CACHE_DIR/src (and the apt cache) stays.
+The downloads stay: the source in $CACHE_DIR/src, the apt caches, the
+nested QEMU root (nested-qemu/) and the sparse of tools/.
 
 Exit codes: 0 ok, $E_USAGE bad arguments.
 USAGE
