@@ -26,12 +26,7 @@ USAGE
 }
 
 main() {
-	while getopts h opt; do
-		case $opt in
-		h) usage; exit 0 ;;
-		*) usage >&2; exit "$E_USAGE" ;;
-		esac
-	done
+	help_only_opts "$@"
 	shift $((OPTIND - 1))
 	[ $# -le 1 ] || { usage >&2; exit "$E_USAGE"; }
 

@@ -323,6 +323,19 @@ summary_line() {
 	fi
 }
 
+# help_only_opts "$@": the options of a script whose only option is -h:
+# its usage and exit 0 for -h, the usage on stderr and exit $E_USAGE for any
+# other. Leaves OPTIND for the caller's "shift $((OPTIND - 1))".
+help_only_opts() {
+	local opt
+	while getopts h opt; do
+		case $opt in
+		h) usage; exit 0 ;;
+		*) usage >&2; exit "$E_USAGE" ;;
+		esac
+	done
+}
+
 # pass DESC, failed DESC: the "ok" or "FAIL" line of one check, counted in
 # PASSED or FAILED for summary_line.
 PASSED=0 FAILED=0

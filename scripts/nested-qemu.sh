@@ -124,12 +124,7 @@ version() {
 }
 
 main() {
-	while getopts h opt; do
-		case $opt in
-		h) usage; exit 0 ;;
-		*) usage >&2; exit "$E_USAGE" ;;
-		esac
-	done
+	help_only_opts "$@"
 	shift $((OPTIND - 1))
 	[ $# -ge 1 ] || { usage >&2; exit "$E_USAGE"; }
 	local cmd=$1

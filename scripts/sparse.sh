@@ -68,12 +68,7 @@ WRAP
 }
 
 main() {
-	while getopts h opt; do
-		case $opt in
-		h) usage; exit 0 ;;
-		*) usage >&2; exit "$E_USAGE" ;;
-		esac
-	done
+	help_only_opts "$@"
 	shift $((OPTIND - 1))
 	[ $# -eq 1 ] || { usage >&2; exit "$E_USAGE"; }
 	local tree=$1

@@ -148,12 +148,7 @@ print_figures() {
 }
 
 main() {
-	while getopts h opt; do
-		case $opt in
-		h) usage; exit 0 ;;
-		*) usage >&2; exit "$E_USAGE" ;;
-		esac
-	done
+	help_only_opts "$@"
 	shift $((OPTIND - 1))
 	local stages=("$@") s start=$SECONDS
 	[ ${#stages[@]} -gt 0 ] || stages=("${ALL_STAGES[@]}")
