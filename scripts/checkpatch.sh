@@ -98,9 +98,20 @@ build_step() {
 	[ "$label" != baseline ] || build=(-j"$JOBS" W=1 vmlinux)
 	step "bisect: building vmlinux after $label (W=1, sparse)"
 	cp "$BISECT_OUT/kvm-s2-walk.config" "$BISECT_OUT/.config"
+	if [ "$label" = baseline ]; then
+		# Every KVM object again, so that the known warnings are all of
+		# them, whatever an earlier run left built.
+		find "$BISECT_OUT/arch/arm64/kvm" -name '*.o' -delete 2>/dev/null || true
+	fi
 	if "${mk[@]}" olddefconfig >"$log" 2>&1 &&
 	   "${mk[@]}" "${build[@]}" >>"$log" 2>&1 &&
-	   { [ "$label" != baseline ] || "${mk[@]}" -j"$JOBS" C=2 arch/arm64/kvm/ >>"$log" 2>&1; }; then
+	   { [ "$label" != baseline ] || "${mk[@]}" -j"$JOBS" W=1 C=2 arch/arm64/kvm/ >>"$log" 2>&1; }; then
+		if [ "$label" = baseline ]; then
+			kvm_warnings "$log" >"$BISECT_OUT/known-warnings"
+			echo "ok   build of the pristine tree ($(elapsed $((SECONDS - start))); $(wc -l <"$BISECT_OUT/known-warnings") KVM/arm64 W=1/sparse warnings of 7.3.4 itself, known from now on)"
+			PASSED=$((PASSED + 1))
+			return 0
+		fi
 		new=$(kvm_warnings "$log" | comm -23 - "$BISECT_OUT/known-warnings")
 		kvm_warnings "$log" | sort -u -m - "$BISECT_OUT/known-warnings" -o "$BISECT_OUT/known-warnings"
 		if [ -z "$new" ]; then
