@@ -40,19 +40,12 @@ private_apt() {
 	[ -z "${APT_OPTS+x}" ] || return 0
 	need_cmd apt-get apt-cache dpkg-deb tar xz
 	APT_DIR=$CACHE_DIR/apt
-	mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" \
-		"$APT_DIR/archives/partial" "$CACHE_DIR/src"
+	private_apt_opts "$APT_DIR"
+	mkdir -p "$CACHE_DIR/src"
 	local mirror
 	mirror=$(mirror_url)
 	printf 'deb %s %s main\ndeb-src %s %s main\n' "$mirror" "$DEBIAN_SUITE" \
 		"$mirror" "$DEBIAN_SUITE" >"$APT_DIR/sources.list.d/kvm-s2-walk.list"
-	APT_OPTS=(-o "Dir::Etc::SourceList=/dev/null"
-		  -o "Dir::Etc::SourceParts=$APT_DIR/sources.list.d"
-		  -o "Dir::State::Lists=$APT_DIR/lists"
-		  -o "Dir::Cache=$APT_DIR"
-		  -o "Dir::Cache::archives=$APT_DIR/archives"
-		  -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
-		  -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
 
 	step "reading the $DEBIAN_SUITE package lists (private apt configuration)"
 	apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 ||

@@ -37,7 +37,6 @@ $E_PREREQ missing tools.
 USAGE
 }
 
-
 # touched_files PATCH...: the files the patches create or modify.
 touched_files() {
 	local p
@@ -80,7 +79,7 @@ check_base() {
 	local merge debug
 	mapfile -t merge < <(mergeable_patches)
 	mapfile -t debug < <(debug_patches)
-	info "$name: $base ($(cat "$base/.kvm-s2-walk-origin" 2>/dev/null || kernel_version "$base"))"
+	info "$name: $base ($(base_description "$base"))"
 
 	scratch_tree "$base" "$tmp"
 	if apply_layer "$tmp" "${merge[@]}"; then

@@ -95,17 +95,33 @@ pristine_dir() {
 	fi
 }
 
-# base_description: what the kernels are built from, for results files:
-# the Debian package or upstream tarball the pristine tree came from, or the
-# user's KERNEL_SRC and its version.
+# base_description [DIR]: what the kernels are built from, for results
+# files: the Debian package or upstream tarball the tree (default: the
+# pristine one) came from, or the user's tree and its version.
+# shellcheck disable=SC2120 # DIR is optional
 base_description() {
-	local dir
-	dir=$(pristine_dir)
+	local dir=${1:-}
+	[ -n "$dir" ] || dir=$(pristine_dir)
 	if [ -f "$dir/.kvm-s2-walk-origin" ]; then
 		echo "$(head -n 1 "$dir/.kvm-s2-walk-origin") (Linux $(kernel_version "$dir"))"
 	else
 		echo "KERNEL_SRC=$dir (Linux $(kernel_version "$dir"))"
 	fi
+}
+
+# private_apt_opts DIR: set APT_OPTS to the options of a private apt
+# configuration kept in DIR (sources in DIR/sources.list.d, lists, archives),
+# which leaves the system's apt sources and state alone.
+private_apt_opts() {
+	local dir=$1
+	mkdir -p "$dir/sources.list.d" "$dir/lists/partial" "$dir/archives/partial"
+	APT_OPTS=(-o "Dir::Etc::SourceList=/dev/null"
+		  -o "Dir::Etc::SourceParts=$dir/sources.list.d"
+		  -o "Dir::State::Lists=$dir/lists"
+		  -o "Dir::Cache=$dir"
+		  -o "Dir::Cache::archives=$dir/archives"
+		  -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
+		  -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
 }
 
 # mirror_url: DEBIAN_MIRROR, else the Debian mirror of the system's apt

@@ -38,18 +38,15 @@ valid() {
 provision() {
 	local tree=$1 apt=$CACHE_DIR/apt-$SPARSE_SUITE tmp log=$CACHE_DIR/tools/sparse.log
 	need_cmd apt-get dpkg-deb
-	mkdir -p "$apt/sources.list.d" "$apt/lists/partial" "$apt/archives/partial" "$CACHE_DIR/tools"
+	private_apt_opts "$apt"
+	mkdir -p "$CACHE_DIR/tools"
 	echo "deb $(mirror_url) $SPARSE_SUITE main" >"$apt/sources.list.d/$SPARSE_SUITE.list"
-	local opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$apt/sources.list.d"
-		    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt"
-		    -o "Dir::Cache::archives=$apt/archives" -o "Dir::Cache::pkgcache="
-		    -o "Dir::Cache::srcpkgcache=" -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
 	step "sparse: the system's is too old for Linux $(kernel_version "$tree"); unpacking Debian $SPARSE_SUITE's (log: $log)"
 	tmp=$(mktemp -d "$CACHE_DIR/tools/.sparse.XXXXXX")
 	# shellcheck disable=SC2064 # expand now
 	trap "rm -rf '$tmp'" EXIT
-	{ apt-get "${opts[@]}" -q update &&
-	  (cd "$tmp" && apt-get "${opts[@]}" -q download sparse libc6); } >"$log" 2>&1 ||
+	{ apt-get "${APT_OPTS[@]}" -q update &&
+	  (cd "$tmp" && apt-get "${APT_OPTS[@]}" -q download sparse libc6); } >"$log" 2>&1 ||
 		die "$E_PREREQ" "cannot download sparse and libc6 from Debian $SPARSE_SUITE (log: $log); set SPARSE=<a sparse that parses __typeof_unqual__>"
 	mkdir "$tmp/root"
 	dpkg-deb -x "$tmp"/sparse_*.deb "$tmp/root"
