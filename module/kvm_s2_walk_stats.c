@@ -15,8 +15,15 @@
  *
  * Keys of the counters file are "walk.<op>.walks" and
  * "walk.<op>.<metric>.l<level>", metric being tables (tables entered) or
- * visited (entries visited). A table entered whose entries are not visited
- * was stepped over as a whole.
+ * visited (entries visited), for every walk; "shadow.<op>...." the same for
+ * the walks of shadow stage-2s (nested virtualization) alone. A table
+ * entered whose entries are not visited was stepped over as a whole.
+ *
+ * On a kernel with the reverse map of the shadow stage-2s (the
+ * kvm_nested_revmap_* trace events), "revmap.<event>" counts what it did:
+ * entries recorded, spans made unknown, failed records, targeted unmaps
+ * (and the pages they covered), and full unmaps because of an unknown span
+ * or a broken map; "revmap.available" says whether the kernel has it.
  *
  * The operation of a walk started on an unlinked table is known from the
  * walk itself; that of a walk from the root is told by the name of the
@@ -28,6 +35,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/kvm_host.h>
 #include <linux/kallsyms.h>
 #include <linux/kstrtox.h>
 #include <linux/module.h>
@@ -106,6 +114,35 @@ struct walk_counters {
 	u64	visited[NR_OPS][NR_LEVELS];
 };
 
+/* Events of the reverse map of the shadow stage-2s */
+enum revmap_event {
+	REVMAP_RECORDS,
+	REVMAP_UNKNOWN_SPANS,
+	REVMAP_RECORD_FAILURES,
+	REVMAP_TARGETED_UNMAPS,
+	REVMAP_TARGETED_PAGES,
+	REVMAP_FULL_UNMAPS_UNKNOWN,
+	REVMAP_FULL_UNMAPS_BROKEN,
+	NR_REVMAP_EVENTS,
+};
+
+static const char * const revmap_names[NR_REVMAP_EVENTS] = {
+	[REVMAP_RECORDS]		= "records",
+	[REVMAP_UNKNOWN_SPANS]		= "unknown_spans",
+	[REVMAP_RECORD_FAILURES]	= "record_failures",
+	[REVMAP_TARGETED_UNMAPS]	= "targeted_unmaps",
+	[REVMAP_TARGETED_PAGES]		= "targeted_pages",
+	[REVMAP_FULL_UNMAPS_UNKNOWN]	= "full_unmaps_unknown",
+	[REVMAP_FULL_UNMAPS_BROKEN]	= "full_unmaps_broken",
+};
+
+/* All u64: sum_counters() adds them up as an array */
+struct all_counters {
+	struct walk_counters	all;
+	struct walk_counters	shadow;
+	u64			revmap[NR_REVMAP_EVENTS];
+};
+
 /*
  * Callbacks already looked up, filled in once each and never changed:
  * a reader that sees a callback (acquire) sees its operation too.
@@ -121,7 +158,7 @@ static bool enable = true;
 module_param(enable, bool, 0444);
 MODULE_PARM_DESC(enable, "Attach the probe at load time (default: 1)");
 
-static struct walk_counters __percpu *counters;
+static struct all_counters __percpu *counters;
 static struct tracepoint *walk_tp;
 static struct dentry *debugfs_dir;
 /* Serialises attaching and detaching the probe; protects @attached. */
@@ -188,26 +225,96 @@ static enum walk_op walk_op(const struct kvm_pgtable_walk_stats *stats)
 	}
 }
 
+/* A walk of a shadow stage-2 MMU: not the canonical MMU of its VM */
+static bool walk_on_shadow(const struct kvm_pgtable_walk_stats *stats)
+{
+	const struct kvm_s2_mmu *mmu;
+
+	if (!stats->pgt)
+		return false;
+	mmu = stats->pgt->mmu;
+	return mmu && mmu->arch && mmu != &mmu->arch->mmu;
+}
+
 static void walk_probe(void *data, const struct kvm_pgtable_walk_stats *stats)
 {
 	enum walk_op op = walk_op(stats);
+	bool shadow = walk_on_shadow(stats);
 	int l;
 
 	/* this_cpu ops: a walk may run in any context, preemptible or not */
-	this_cpu_inc(counters->walks[op]);
+	this_cpu_inc(counters->all.walks[op]);
+	if (shadow)
+		this_cpu_inc(counters->shadow.walks[op]);
 	for (l = 0; l < NR_LEVELS; l++) {
-		this_cpu_add(counters->tables[op][l], stats->tables[l]);
-		this_cpu_add(counters->visited[op][l], stats->visited[l]);
+		this_cpu_add(counters->all.tables[op][l], stats->tables[l]);
+		this_cpu_add(counters->all.visited[op][l], stats->visited[l]);
+		if (!shadow)
+			continue;
+		this_cpu_add(counters->shadow.tables[op][l], stats->tables[l]);
+		this_cpu_add(counters->shadow.visited[op][l], stats->visited[l]);
 	}
+}
+
+/*
+ * Probes of the kvm_nested_revmap_* trace events (arch/arm64/kvm/
+ * trace_arm.h): their prototypes must match the events' TP_PROTO.
+ */
+static void revmap_record_probe(void *data, u64 vttbr, u64 ipa, u64 size,
+				u64 nested_ipa, bool known, int ret)
+{
+	if (ret)
+		this_cpu_inc(counters->revmap[REVMAP_RECORD_FAILURES]);
+	else if (known)
+		this_cpu_inc(counters->revmap[REVMAP_RECORDS]);
+	else
+		this_cpu_inc(counters->revmap[REVMAP_UNKNOWN_SPANS]);
+}
+
+static void revmap_unmap_probe(void *data, u64 vttbr, u64 ipa, u64 size,
+			       u64 nested_ipa)
+{
+	this_cpu_inc(counters->revmap[REVMAP_TARGETED_UNMAPS]);
+	this_cpu_add(counters->revmap[REVMAP_TARGETED_PAGES], size >> PAGE_SHIFT);
+}
+
+static void revmap_full_probe(void *data, u64 vttbr, u64 ipa, u64 size,
+			      bool unknown)
+{
+	this_cpu_inc(counters->revmap[unknown ? REVMAP_FULL_UNMAPS_UNKNOWN :
+					       REVMAP_FULL_UNMAPS_BROKEN]);
+}
+
+/* The tracepoints a probe goes on; only the walk's is required */
+static struct {
+	const char		*name;
+	void			*probe;
+	struct tracepoint	*tp;
+} probes[] = {
+	{ TP_NAME,			walk_probe },
+	{ "kvm_nested_revmap_record",	revmap_record_probe },
+	{ "kvm_nested_revmap_unmap",	revmap_unmap_probe },
+	{ "kvm_nested_revmap_full",	revmap_full_probe },
+};
+
+static bool have_revmap(void)
+{
+	int i;
+
+	for (i = 1; i < ARRAY_SIZE(probes); i++) {
+		if (!probes[i].tp)
+			return false;
+	}
+	return true;
 }
 
 /*
  * The sum of the per-CPU copies, to kfree(); counters that change meanwhile
  * may be torn across CPUs.
  */
-static struct walk_counters *sum_counters(void)
+static struct all_counters *sum_counters(void)
 {
-	struct walk_counters *sum;
+	struct all_counters *sum;
 	const u64 *src;
 	u64 *dst;
 	int cpu, i;
@@ -229,12 +336,26 @@ static int set_attached(bool on)
 {
 	int ret = 0;
 
+	int i, n = have_revmap() ? ARRAY_SIZE(probes) : 1;
+
 	mutex_lock(&attach_lock);
 	if (on && !attached) {
-		ret = tracepoint_probe_register(walk_tp, walk_probe, NULL);
+		for (i = 0; i < n && !ret; i++)
+			ret = tracepoint_probe_register(probes[i].tp, probes[i].probe, NULL);
+		/* All or none */
+		if (ret) {
+			for (i -= 2; i >= 0; i--)
+				tracepoint_probe_unregister(probes[i].tp, probes[i].probe, NULL);
+			tracepoint_synchronize_unregister();
+		}
 		attached = !ret;
 	} else if (!on && attached) {
-		ret = tracepoint_probe_unregister(walk_tp, walk_probe, NULL);
+		for (i = 0; i < n; i++) {
+			int r = tracepoint_probe_unregister(probes[i].tp,
+							    probes[i].probe, NULL);
+
+			ret = ret ?: r;
+		}
 		/* No probe may still run once this returns */
 		tracepoint_synchronize_unregister();
 		attached = false;
@@ -248,14 +369,9 @@ static int level_of(int idx)
 	return idx + KVM_PGTABLE_FIRST_LEVEL;
 }
 
-static int table_show(struct seq_file *m, void *unused)
+static void show_walk_table(struct seq_file *m, const struct walk_counters *c)
 {
-	struct walk_counters *c;
 	int op, l;
-
-	c = sum_counters();
-	if (!c)
-		return -ENOMEM;
 
 	seq_printf(m, "%-16s %10s %5s %12s %12s\n", "operation", "walks", "level",
 		   "tables", "visited");
@@ -278,31 +394,62 @@ static int table_show(struct seq_file *m, void *unused)
 				   c->tables[op][l], c->visited[op][l]);
 		}
 	}
-	kfree(c);
-	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(table);
 
-static int counters_show(struct seq_file *m, void *unused)
+static int table_show(struct seq_file *m, void *unused)
 {
-	struct walk_counters *c;
-	int op, l;
+	struct all_counters *c;
+	int i;
 
 	c = sum_counters();
 	if (!c)
 		return -ENOMEM;
 
+	show_walk_table(m, &c->all);
+	seq_puts(m, "\nof which on shadow stage-2s (nested virtualization):\n");
+	show_walk_table(m, &c->shadow);
+	if (have_revmap()) {
+		seq_puts(m, "\nreverse map of the shadow stage-2s:\n");
+		for (i = 0; i < NR_REVMAP_EVENTS; i++)
+			seq_printf(m, "%-20s %12llu\n", revmap_names[i], c->revmap[i]);
+	}
+	kfree(c);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(table);
+
+static void show_walk_counters(struct seq_file *m, const char *prefix,
+			       const struct walk_counters *c)
+{
+	int op, l;
+
 	for (op = 0; op < NR_OPS; op++) {
 		const char *name = op_names[op];
 
-		seq_printf(m, "walk.%s.walks %llu\n", name, c->walks[op]);
+		seq_printf(m, "%s.%s.walks %llu\n", prefix, name, c->walks[op]);
 		for (l = 0; l < NR_LEVELS; l++) {
-			seq_printf(m, "walk.%s.tables.l%d %llu\n", name,
+			seq_printf(m, "%s.%s.tables.l%d %llu\n", prefix, name,
 				   level_of(l), c->tables[op][l]);
-			seq_printf(m, "walk.%s.visited.l%d %llu\n", name,
+			seq_printf(m, "%s.%s.visited.l%d %llu\n", prefix, name,
 				   level_of(l), c->visited[op][l]);
 		}
 	}
+}
+
+static int counters_show(struct seq_file *m, void *unused)
+{
+	struct all_counters *c;
+	int i;
+
+	c = sum_counters();
+	if (!c)
+		return -ENOMEM;
+
+	show_walk_counters(m, "walk", &c->all);
+	show_walk_counters(m, "shadow", &c->shadow);
+	seq_printf(m, "revmap.available %d\n", have_revmap());
+	for (i = 0; have_revmap() && i < NR_REVMAP_EVENTS; i++)
+		seq_printf(m, "revmap.%s %llu\n", revmap_names[i], c->revmap[i]);
 	kfree(c);
 	return 0;
 }
@@ -321,7 +468,7 @@ static ssize_t reset_write(struct file *file, const char __user *ubuf,
 		return -EINVAL;
 
 	for_each_possible_cpu(cpu)
-		memset(per_cpu_ptr(counters, cpu), 0, sizeof(struct walk_counters));
+		memset(per_cpu_ptr(counters, cpu), 0, sizeof(struct all_counters));
 	return count;
 }
 
@@ -348,10 +495,14 @@ static int enable_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(enable_fops, enable_get, enable_set, "%llu\n");
 
-static void find_walk_tp(struct tracepoint *tp, void *priv)
+static void find_tps(struct tracepoint *tp, void *priv)
 {
-	if (!strcmp(tp->name, TP_NAME))
-		*(struct tracepoint **)priv = tp;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(probes); i++) {
+		if (!strcmp(tp->name, probes[i].name))
+			probes[i].tp = tp;
+	}
 }
 
 static int __init kvm_s2_walk_stats_init(void)
@@ -359,19 +510,24 @@ static int __init kvm_s2_walk_stats_init(void)
 	int ret;
 
 	BUILD_BUG_ON(ARRAY_SIZE(op_names) != NR_OPS);
+	BUILD_BUG_ON(ARRAY_SIZE(revmap_names) != NR_REVMAP_EVENTS);
 
 	/*
-	 * Look the tracepoint up by name rather than link against it, so
-	 * that a kernel without it is told apart from a broken module.
+	 * Look the tracepoints up by name rather than link against them, so
+	 * that a kernel without them is told apart from a broken module.
 	 */
-	for_each_kernel_tracepoint(find_walk_tp, &walk_tp);
+	for_each_kernel_tracepoint(find_tps, NULL);
+	walk_tp = probes[0].tp;
 	if (!walk_tp) {
 		pr_err("the running kernel has no %s tracepoint: build it with CONFIG_KVM_ARM64_PGTABLE_WALK_STATS=y (kvm-s2-walk debug layer)\n",
 		       TP_NAME);
 		return -ENODEV;
 	}
 
-	counters = alloc_percpu(struct walk_counters);
+	pr_info("reverse map of the shadow stage-2s: %s\n",
+		have_revmap() ? "counted" : "not in this kernel");
+
+	counters = alloc_percpu(struct all_counters);
 	if (!counters)
 		return -ENOMEM;
 

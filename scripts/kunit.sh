@@ -39,7 +39,8 @@ Environment:
   KUNIT_SEED             seed of the randomised cases: fixed ($FIXED_SEED, the
                          default), random (printed), or a number; the *-debug
                          configs default to random
-  KUNIT_ITERATIONS       random walks and splits per randomised case (default 8)
+  KUNIT_ITERATIONS       iterations of each randomised case (walks and splits,
+                         reverse-map sequences; default 8)
   KUNIT_ARGS             more kunit.py run arguments, e.g. a filter_glob or
                          --kernel_args=kvm-arm.mode=nvhe (words, no quoting)
   JOBS, CROSS_COMPILE    make -j and cross prefix (default: nproc, aarch64-linux-gnu-)
@@ -116,9 +117,15 @@ run_config() {
 		   --timeout="$KUNIT_TIMEOUT")
 	# shellcheck disable=SC2206 # KUNIT_ARGS is a list of words on purpose
 	cmd+=(${KUNIT_ARGS:-})
-	cmd+=(--kernel_args="kvm_pgtable_test.seed=$(seed_for "$name")")
-	[ -z "${KUNIT_ITERATIONS:-}" ] ||
-		cmd+=(--kernel_args="kvm_pgtable_test.iterations=$KUNIT_ITERATIONS")
+	local seed suite
+	seed=$(seed_for "$name")
+	# The walker suite (kvm_pgtable_test.*) and the reverse-map suite
+	# (kvm_nested_test.*) take the same parameters.
+	for suite in kvm_pgtable_test kvm_nested_test; do
+		cmd+=(--kernel_args="$suite.seed=$seed")
+		[ -z "${KUNIT_ITERATIONS:-}" ] ||
+			cmd+=(--kernel_args="$suite.iterations=$KUNIT_ITERATIONS")
+	done
 	with_build_lock logged "$out.log" "${cmd[@]}" || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		tail -n 40 "$out.log" | sed 's/^/    | /' >&2
@@ -168,7 +175,7 @@ run_config() {
 	else
 		p=$((p + 1))
 	fi
-	sed -n 's/.*\(random_seed=[0-9a-fx]* iterations=[0-9]*\).*/    seed: \1/p' "$out.log" | head -n 1 >&2
+	sed -n 's/.*\(random_seed=[0-9a-fx]* iterations=[0-9]*\).*/    seed: \1/p' "$out.log" | head -n 2 >&2
 
 	echo "kunit $tree/$name: $(summary_line "$p" "$f" "$s") ($(elapsed $((SECONDS - start))))"
 	PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + s))

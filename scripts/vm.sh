@@ -38,7 +38,12 @@ NESTED_SELFTESTS=(
 	"arm64/hello_el2"
 	"set_memory_region_test"
 	"dirty_log_test -m 6 -i 4"
+	"arm64/nested_s2_unmap_test"
 )
+# The series' own L2 test (patch 0015), which must pass, not only agree:
+# run again with the debug module, for the shadow stage-2 walks of its host
+# unmaps on each kernel.
+L2_TEST=arm64/nested_s2_unmap_test
 # Left out: memslot_perf_test (once, in 16 boots, a KVM_BUG_ON in
 # kvm_vcpu_load_debug(), not understood; about 2 min a run): see
 # Documentation/hardening.rst.
@@ -323,14 +328,37 @@ run_selftests() {
 	done
 }
 
+# counter_sum COUNTERS REGEX: the sum of the counters (lines "key value")
+# whose key matches REGEX.
+counter_sum() {
+	awk -v rx="$2" '$1 ~ rx { n += $2 } END { print n + 0 }' <<<"$1"
+}
+
+# l2_counters TREE LOG: the walk counters of the L2 test's run in LOG, into
+# the table of run_nested and uwalks[TREE].
+l2_counters() {
+	local tree=$1 c targeted=n/a full=n/a
+	c=$(output_of "$2" "cat $DEBUGFS/counters" 1)
+	uwalks[$tree]=$(counter_sum "$c" '^shadow[.]unmap[.]walks$')
+	# The reverse map's own counters exist on the patched kernel only
+	if [ "$(counter_sum "$c" '^revmap[.]available$')" = 1 ]; then
+		targeted=$(counter_sum "$c" '^revmap[.]targeted_unmaps$')
+		full=$(counter_sum "$c" '^revmap[.]full_unmaps_')
+	fi
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$tree" "${uwalks[$tree]}" \
+		"$(counter_sum "$c" '^shadow[.]unmap[.]visited[.]')" \
+		"$(counter_sum "$c" '^shadow[.]attr[.]walks$')" "$targeted" "$full" >>"$l2table"
+	[ -n "$c" ] || failed "$tree: no counters after $L2_TEST (serial log: $2)"
+}
+
 # run_nested: the NESTED_SELFTESTS on each kernel, booted with
 # kvm-arm.mode=nested under the nested-capable QEMU; KVM must report NV2.
 # Then the teardown of VMs with an EL2 vCPU (and so nested MMUs), timed
 # and counted in destroy walks.
 run_nested() {
 	local tree log cmds line walks nv2='kvm \[[0-9]+\]: VHE\+NV2 mode initialized successfully'
-	local table=$RESULTS_DIR/vm/nested-teardown.md
-	declare -A dwalks
+	local table=$RESULTS_DIR/vm/nested-teardown.md l2table=$RESULTS_DIR/vm/nested-unmap.md
+	declare -A dwalks uwalks
 	SELFTESTS=("${NESTED_SELFTESTS[@]}")
 	run_selftests nested-selftests
 	for tree in "${TREES[@]}"; do
@@ -342,22 +370,46 @@ run_nested() {
 		fi
 	done
 
+	for tree in "${TREES[@]}"; do
+		if [ "$(selftest_outcome "$RESULTS_DIR/vm/$tree-nested-selftests.log" "$L2_TEST")" = pass ]; then
+			pass "$tree: $L2_TEST passed: L2 never read a page the host dropped"
+		else
+			failed "$tree: $L2_TEST did not pass (serial log: $RESULTS_DIR/vm/$tree-nested-selftests.log)"
+		fi
+	done
+
+	# One boot per kernel: the L2 test with the walk counters, then the
+	# teardown of VMs with nested MMUs.
 	cmds=$(mktemp)
 	printf '%s\n' "# Written by scripts/vm.sh nested" "insmod /$MODULE_NAME.ko" \
+		"write $DEBUGFS/reset 1" "run /kselftests/$L2_TEST" "cat $DEBUGFS/counters" \
 		"write $DEBUGFS/reset 1" "run /vm_churn 0 $CHURN_VMS 1" \
 		"cat $DEBUGFS/counters" "rmmod $MODULE_NAME" >"$cmds"
 	printf '| kernel | VMs (1 vCPU with EL2 each) | time per VM (TCG) | destroy walks |\n|---|---|---|---|\n' >"$table"
+	printf '| kernel | shadow unmap walks | shadow entries visited by unmaps | shadow write-protect walks | targeted unmaps | full unmaps |\n|---|---|---|---|---|---|\n' >"$l2table"
 	for tree in "${TREES[@]}"; do
 		log=$RESULTS_DIR/vm/$tree-nested-teardown.log
-		boot "$tree" "$cmds" "$log" || failed "$tree: nested teardown boot failed (serial log: $log)"
+		boot "$tree" "$cmds" "$log" "/kselftests/$L2_TEST=$USER_DIR/selftests/$L2_TEST" ||
+			failed "$tree: nested counters boot failed (serial log: $log)"
+		l2_counters "$tree" "$log"
 		line=$(output_of "$log" "run /vm_churn 0 $CHURN_VMS 1" | grep '^vm_churn:') || true
-		walks=$(output_of "$log" "cat $DEBUGFS/counters" | awk '$1 == "walk.destroy.walks" { print $2 }') || true
+		walks=$(output_of "$log" "cat $DEBUGFS/counters" 2 | awk '$1 == "walk.destroy.walks" { print $2 }') || true
 		dwalks[$tree]=${walks:-0}
 		printf '| %s | %s | %s | %s |\n' "$tree" "$CHURN_VMS" \
 			"$(sed -n 's/.*per_vm=\([0-9.]*ms\).*/\1/p' <<<"$line")" "${walks:-?}" >>"$table"
 		echo "    $tree: ${line:-vm_churn printed nothing}; destroy walks ${walks:-?}"
 	done
 	rm -f "$cmds"
+	echo "--- shadow stage-2 walks of $L2_TEST ($l2table):"
+	sed 's/^/    /' "$l2table"
+	# The baseline empties every shadow MMU, one walk per GiB of the
+	# host's PA range, on each host unmap; the revmap unmaps what was
+	# mapped from the range.
+	if [ "${uwalks[patched]:-0}" -gt 0 ] && [ "${uwalks[baseline]:-0}" -ge $((1000 * uwalks[patched])) ]; then
+		pass "$L2_TEST: ${uwalks[baseline]} shadow unmap walks on the baseline, ${uwalks[patched]} on the patched kernel"
+	elif [ -n "${uwalks[patched]+x}" ] && [ -n "${uwalks[baseline]+x}" ]; then
+		failed "$L2_TEST: shadow unmap walks baseline ${uwalks[baseline]}, patched ${uwalks[patched]}: expected 1000x fewer on the patched kernel"
+	fi
 	echo "--- teardown of VMs with nested MMUs ($table):"
 	sed 's/^/    /' "$table"
 	# Every stage-2 of an empty VM (canonical and nested) costs one walk
