@@ -2,11 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Parse and compare kvm-s2-walk benchmark runs.
 
-  bench-report.py parse LABEL LOG... -o RESULTS.json
+  bench-report.py parse LABEL LOG... -o RESULTS.json [--kind baseline|patched]
+                 [--meta KEY=VALUE]...
       Read serial (or host) logs in the "@@" format of vm/init.c and
       scripts/run-commands.sh, one record per dirty_log_perf_test run:
       its scenario, backing, guest mode and repetition (from the
-      "mark run ..." line before it), status, timings and walk counters.
+      "mark run ..." line before it), status, timings and walk counters;
+      "meta": the kernel release, command line and module version the
+      log shows, and every --meta. With --kind, refuse (exit 1, nothing
+      written) runs whose counters are not of that kernel: a split that
+      entered last-level tables visits their entries on the baseline and
+      none on the patched kernel. With --strict, exit 1 too when a run
+      failed (the results file is written).
 
   bench-report.py compare BEFORE.json AFTER.json -o DIR [--title TEXT]
       Per scenario and metric: mean, stdev, n on each side, delta %,
@@ -37,6 +44,12 @@ METRICS = [
 # enable, scenario 2 on clear).
 COMPARED = ["enable_dirty_log_s", "clear_dirty_log_s", "get_dirty_log_s"]
 LEVELS = ["-1", "0", "1", "2", "3"]
+# What the commands file cats before the runs, into "meta".
+INFO_FILES = {
+    "cat /proc/sys/kernel/osrelease": "kernel_release",
+    "cat /proc/cmdline": "cmdline",
+    "cat /sys/module/kvm_s2_walk_stats/version": "module_version",
+}
 
 # Two-sided 95% critical values of Student's t by degrees of freedom.
 T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36,
@@ -57,7 +70,20 @@ def parse_log(path):
         die(f"cannot read {path}: {e}")
 
     runs, cur, section = [], None, None
+    info, info_key, info_buf = {}, None, []
     for line in lines:
+        if cur is None and line.startswith("@@ cmd ") and \
+                not line.startswith("@@ cmd mark run "):
+            info_key = INFO_FILES.get(line[len("@@ cmd "):].lstrip("!?"))
+            continue
+        if info_key and cur is None:
+            if line.startswith("@@ ok ") and info_buf:
+                info.setdefault(info_key, info_buf[0])
+            if line.startswith("@@ "):
+                info_key, info_buf = None, []
+            elif line.strip():
+                info_buf.append(line.strip())
+            continue
         if line.startswith("@@ cmd mark run "):
             cur = {"log": os.path.basename(path), "status": "missing",
                    "reason": "no dirty_log_perf_test output", "metrics": {},
@@ -113,7 +139,7 @@ def parse_log(path):
         tail = [l for l in r.pop("output") if l.strip()][-3:]
         if r["status"] != "ok":
             r["output_tail"] = tail
-    return runs
+    return runs, info
 
 
 def split_steps(counters, metric="visited"):
@@ -146,20 +172,58 @@ def welch(a, b):
     return t, note
 
 
+def kind_of(counters):
+    """baseline or patched from one run's split counters, None if the
+    split entered no last-level table."""
+    tables = counters.get("walk.split.tables.l3", 0)
+    if not tables:
+        return None
+    return "patched" if counters.get("walk.split.visited.l3", 0) == 0 else "baseline"
+
+
 def cmd_parse(args):
-    runs = []
+    runs, meta = [], {}
     for log in args.logs:
-        for r in parse_log(log):
+        rs, info = parse_log(log)
+        for k, v in info.items():
+            meta.setdefault(k, v)
+        for r in rs:
             r["kernel"] = r.get("kernel", args.label)
             runs.append(r)
     if not runs:
         die("no 'mark run' block in " + ", ".join(args.logs))
+    for kv in args.meta:
+        k, sep, v = kv.partition("=")
+        if not sep or not k:
+            die(f"--meta {kv}: KEY=VALUE expected")
+        meta[k] = v
+    if args.kind:
+        meta["kind"] = args.kind
+        wrong = [r for r in runs if r["status"] == "ok" and
+                 kind_of(r["counters"]) not in (None, args.kind)]
+        if wrong:
+            r = wrong[0]
+            c = r["counters"]
+            print(f"bench-report.py: error: {args.label}: {len(wrong)} run(s) are not of a "
+                  f"{args.kind} kernel, e.g. scenario {r.get('scenario')} {r.get('backing')} "
+                  f"rep {r.get('rep')}: the split entered {c.get('walk.split.tables.l3', 0)} "
+                  f"last-level tables and visited {c.get('walk.split.visited.l3', 0)} of "
+                  f"their entries; results not written", file=sys.stderr)
+            sys.exit(1)
+        if not any(kind_of(r["counters"]) for r in runs if r["status"] == "ok"):
+            print(f"bench-report.py: warning: {args.label}: no run split a last-level "
+                  f"table: the kernel's kind cannot be checked", file=sys.stderr)
     with open(args.output, "w") as f:
-        json.dump({"label": args.label, "runs": runs}, f, indent=1)
+        json.dump({"label": args.label, "meta": meta, "runs": runs}, f, indent=1)
     ok = sum(r["status"] == "ok" for r in runs)
+    bad = [r for r in runs if r["status"] not in ("ok", "skipped")]
     print(f"{args.output}: {len(runs)} runs, {ok} ok, "
-          f"{sum(r['status'] == 'skipped' for r in runs)} skipped, "
-          f"{sum(r['status'] not in ('ok', 'skipped') for r in runs)} failed")
+          f"{sum(r['status'] == 'skipped' for r in runs)} skipped, {len(bad)} failed")
+    for r in bad[:3]:
+        print(f"  failed: scenario {r.get('scenario')} {r.get('backing')} mode {r.get('mode')} "
+              f"rep {r.get('rep')}: {r['reason']}", file=sys.stderr)
+    if bad and args.strict:
+        sys.exit(1)
 
 
 def load(path):
@@ -171,6 +235,12 @@ def load(path):
     if "runs" not in data:
         die(f"{path} is not a results file of bench-report.py parse")
     return data
+
+
+def ratio_text(r):
+    if r["split_steps_ratio"] is not None:
+        return f"{r['split_steps_ratio']:.1f}×"
+    return "∞" if r["split_steps_before"] else "no split walk counted"
 
 
 def fmt(x, digits=4):
@@ -226,11 +296,22 @@ def cmd_compare(args):
         w.writerows(rows)
     with open(os.path.join(args.output, "compare.json"), "w") as f:
         json.dump({"title": args.title, "before": before["label"],
-                   "after": after["label"], "rows": rows, "skipped": skipped},
-                  f, indent=1)
+                   "after": after["label"], "meta_before": before.get("meta", {}),
+                   "meta_after": after.get("meta", {}), "rows": rows,
+                   "skipped": skipped}, f, indent=1)
 
     lines = [f"{args.title}", "",
-             f"before = {before['label']}, after = {after['label']}; times in ms, mean ± stdev (n)", "",
+             f"before = {before['label']}, after = {after['label']}; times in ms, mean ± stdev (n)", ""]
+    for side, data in (("before", before), ("after", after)):
+        m = data.get("meta", {})
+        if m:
+            lines.append(f"{side}: kernel {m.get('kernel_release', '?')}, "
+                         f"{m.get('mode', '?')} mode, base {m.get('base', '?')}; "
+                         f"parameters {m.get('parameters', '?')}; "
+                         f"cmdline: {m.get('cmdline', '?')}")
+    if before.get("meta") or after.get("meta"):
+        lines.append("")
+    lines += [
              "| scenario | backing | mode | metric | before | after | delta | significance | split steps before → after (ratio) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -241,7 +322,7 @@ def cmd_compare(args):
             f"| {r['mean_after_s'] * 1e3:.2f} ± {r['stdev_after_s'] * 1e3:.2f} ({r['n_after']}) "
             f"| {fmt(r['delta_pct'], 1)}% | {r['significance']} "
             f"| {r['split_steps_before']:.0f} → {r['split_steps_after']:.0f} "
-            f"({'∞' if ratio is None else f'{ratio:.1f}×'}) |")
+            f"({ratio_text(r)}) |")
     for s in skipped:
         lines.append(f"| {s['scenario']} | {s['backing']} | {s['mode']} | skipped: {s['reason']} | | | | | |")
     text = "\n".join(lines) + "\n"
@@ -300,6 +381,9 @@ def main():
     p.add_argument("label")
     p.add_argument("logs", nargs="+")
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--kind", choices=["baseline", "patched"])
+    p.add_argument("--meta", action="append", default=[])
+    p.add_argument("--strict", action="store_true")
     c = sub.add_parser("compare", help="two results files -> table, CSV, JSON, plot")
     c.add_argument("before")
     c.add_argument("after")

@@ -114,10 +114,22 @@ build_user() {
 		LDFLAGS="-static -pthread -no-pie" "${targets[@]}"
 }
 
-# build_all [SELFTEST...]: kernels and modules of $TREES, programs.
+# build_all [SELFTEST...]: kernels and modules of $TREES, programs. With
+# VM_BUILD=0, nothing is applied or built: what is in the build directories
+# is booted as it is (it must be there).
 build_all() {
-	local tree
+	local tree f
 	mkdir -p "$RESULTS_DIR/vm"
+	if [ "${VM_BUILD:-1}" = 0 ]; then
+		for tree in "${TREES[@]}"; do
+			for f in "$BUILD_DIR/vm-$tree/arch/arm64/boot/Image" "$BUILD_DIR/vm-$tree/usr/gen_init_cpio" \
+				 "$BUILD_DIR/module-$tree/$MODULE_NAME.ko"; do
+				[ -e "$f" ] || die "$E_USAGE" "VM_BUILD=0 but $f is not built"
+			done
+		done
+		info "VM_BUILD=0: booting what is built (nothing applied or rebuilt)"
+		return 0
+	fi
 	"$REPO_ROOT/scripts/apply.sh" -t patched
 	for tree in "${TREES[@]}"; do
 		"$REPO_ROOT/scripts/apply.sh" -t "$tree"
@@ -127,9 +139,31 @@ build_all() {
 	build_user "$@"
 }
 
+# cpio_tree DEST SRC: gen_init_cpio lines for the directory SRC, copied to
+# DEST in the initramfs (directories, files and symbolic links; modes kept).
+cpio_tree() {
+	local dest=${1%/} src=$2 d='' p=''
+	local IFS=/
+	for d in ${dest#/}; do
+		echo "dir $p/$d 755 0 0"
+		p=$p/$d
+	done
+	unset IFS
+	(cd "$src" && find . -mindepth 1 \( -type d -printf 'dir %P %m\n' \) -o \
+		\( -type f -printf 'file %P %m\n' \) -o \( -type l -printf 'slink %P %m %l\n' \)) |
+		while read -r kind rel mode target; do
+			case $kind in
+			dir) echo "dir $dest/$rel $mode 0 0" ;;
+			file) echo "file $dest/$rel $src/$rel $mode 0 0" ;;
+			slink) echo "slink $dest/$rel $target 777 0 0" ;;
+			esac
+		done
+}
+
 # make_initrd TREE COMMANDS OUT [DEST=SRC...]: the initramfs of TREE's
 # kernel, with more files (DEST an absolute path; its directory must be
-# / or /kselftests[/arm64]).
+# / or /kselftests[/arm64]) or directories (SRC a directory: its whole
+# tree goes to DEST, e.g. /=<arm64 root>).
 make_initrd() {
 	local tree=$1 cmds=$2 out=$3 list f
 	local o=$BUILD_DIR/vm-$tree
@@ -150,7 +184,11 @@ dir /kselftests 0755 0 0
 dir /kselftests/arm64 0755 0 0
 LIST
 	for f in "$@"; do
-		echo "file ${f%%=*} ${f#*=} 0755 0 0" >>"$list"
+		if [ -d "${f#*=}" ]; then
+			cpio_tree "${f%%=*}" "${f#*=}" >>"$list"
+		else
+			echo "file ${f%%=*} ${f#*=} 0755 0 0" >>"$list"
+		fi
 	done
 	"$o/usr/gen_init_cpio" "$list" | gzip -1 >"$out"
 	rm -f "$list"
@@ -162,7 +200,8 @@ LIST
 boot() {
 	local tree=$1 cmds=$2 log=$3 initrd rc=0 t0=$SECONDS
 	shift 3
-	initrd=$BUILD_DIR/vm-$tree/initramfs.cpio.gz
+	# one initramfs per kind of boot (log name): boots of two stages may overlap
+	initrd=$BUILD_DIR/vm-$tree/initramfs-$(basename "$log" .log).cpio.gz
 	make_initrd "$tree" "$cmds" "$initrd" "$@"
 	step "vm $tree: booting in QEMU at EL2 (-m $VM_MEM -smp $VM_SMP; log: $log)"
 	timeout "$VM_TIMEOUT" "${QEMU_RUN[@]}" \
