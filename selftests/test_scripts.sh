@@ -268,6 +268,19 @@ main() {
 			env -u CROSS_COMPILE bash -c ". '$S/lib.sh'; echo \"[\$CROSS_COMPILE]\""
 	fi
 
+	echo "# deps.sh"
+	mkdir -p "$TMP/nodpkg"
+	local f
+	for f in /usr/local/bin/* /usr/bin/* /bin/*; do
+		case ${f##*/} in dpkg-query | apt-get) continue ;; esac
+		[ -e "$TMP/nodpkg/${f##*/}" ] || ln -s "$f" "$TMP/nodpkg/${f##*/}"
+	done
+	expect "not Debian/Ubuntu (no dpkg-query) -> the package list and a clear error" 3 \
+		'not a Debian or Ubuntu system.*install the equivalents' env PATH="$TMP/nodpkg" bash "$S/deps.sh"
+	expect "  ...listing the packages" 3 '^  python3-ply$' env PATH="$TMP/nodpkg" bash "$S/deps.sh"
+	expect "CROSS_COMPILE= (native): no cross compiler in the list" 0 '^  qemu-system-arm quilt' \
+		env CROSS_COMPILE= "$S/deps.sh" -h
+
 	echo "# checkpatch.sh"
 	series good.patch xxx.patch
 	expect "one clean and one bad patch -> ok/FAIL lines and summary" 1 \
