@@ -152,8 +152,8 @@ check_tree_counters() {
 	local c=$RESULTS_DIR/vm/$tree-counters.txt
 	local pages=$((CHECK_MIB * 256)) pmds=$((CHECK_MIB / 2)) l3 l2 tab3 walks
 
-	output_of "$log" "cat $DEBUGFS/counters" >"$c"
-	output_of "$log" "cat $DEBUGFS/table" >"${c%.txt}-table.txt"
+	{ output_of "$log" "cat $DEBUGFS/counters"; echo "# base: $RESULTS_BASE"; } >"$c"
+	{ output_of "$log" "cat $DEBUGFS/table"; echo "# base: $RESULTS_BASE"; } >"${c%.txt}-table.txt"
 	echo "--- $tree: walk counters of the eager split (${CHECK_MIB} MiB, 4K pages):"
 	sed 's/^/    /' "${c%.txt}-table.txt"
 
@@ -188,7 +188,7 @@ check_tree_counters() {
 check_teardown() {
 	local tree=$1 log=$2 c line max walks want
 	c=$RESULTS_DIR/vm/$tree-teardown-counters.txt
-	output_of "$log" "cat $DEBUGFS/counters" 2 >"$c"
+	{ output_of "$log" "cat $DEBUGFS/counters" 2; echo "# base: $RESULTS_BASE"; } >"$c"
 	line=$(output_of "$log" "run /vm_churn 0 $CHURN_VMS" | grep '^vm_churn:') || true
 	echo "--- $tree: teardown of $CHURN_VMS empty VMs of 40 bits and of the largest IPA size:"
 	output_of "$log" "run /vm_churn 40 $CHURN_VMS" | grep '^vm_churn:' | sed 's/^/    /' || true
@@ -317,6 +317,7 @@ run_selftests() {
 			done
 			printf ' %s |\n' "${note[$name]:-}"
 		done
+		printf '\nKernels built from %s.\n' "$RESULTS_BASE"
 	} >"$table"
 	echo "--- in-tree KVM selftests ($table):"
 	sed 's/^/    /' "$table"
@@ -370,6 +371,7 @@ run_nested() {
 		echo "    $tree: ${line:-vm_churn printed nothing}; destroy walks ${walks:-?}"
 	done
 	rm -f "$cmds"
+	printf '\nKernels built from %s.\n' "$RESULTS_BASE" >>"$table"
 	echo "--- teardown of VMs with nested MMUs ($table):"
 	sed 's/^/    /' "$table"
 	# Every stage-2 of an empty VM (canonical and nested) costs one walk
@@ -414,6 +416,7 @@ repeat_selftest() {
 		unset count
 	done
 	rm -f "$cmds"
+	printf '\nKernels built from %s.\n' "$RESULTS_BASE" >>"$summary"
 	echo "--- $t, $n boots per kernel ($summary):"
 	sed 's/^/    /' "$summary"
 }
@@ -517,7 +520,7 @@ run_host_path() {
 	local tree log cmds dir=$RESULTS_DIR/vm/host rel meta check_c got want
 	local pages=$((CHECK_MIB * 256)) t0=$SECONDS
 	"$REPO_ROOT/scripts/arm64-root.sh" provision
-	HOST_BASE=$(base_description)
+	HOST_BASE=$RESULTS_BASE
 	HOST_HP=$(mktemp -d)
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -646,6 +649,8 @@ main() {
 	else
 		build_all
 	fi
+	# shellcheck disable=SC2119 # the pristine tree
+	RESULTS_BASE=$( (base_description) 2>/dev/null) || RESULTS_BASE="an unknown base"
 	case $cmd in
 	selftests) run_selftests ;;
 	nested) run_nested ;;
