@@ -344,7 +344,7 @@ run_host() {
 		--meta "test_sha256=$(sha256sum <"$test" | cut -d' ' -f1)" --meta "probe=$PROBE" ||
 		die "$E_FAIL" "the results of $label are refused (above); log: $log"
 	host_cleanup
-	info "now boot the other kernel, run host again, then: $0 compare baseline.json patched.json"
+	info "now boot the other kernel, run host again with its label, then: $0 -o $OUT compare $OUT/baseline.json $OUT/patched.json"
 }
 
 main() {
