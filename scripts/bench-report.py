@@ -237,6 +237,13 @@ def load(path):
     return data
 
 
+def floor_text(r):
+    if r["mean_floor_s"] is None:
+        return "- | -"
+    return (f"{r['mean_floor_s'] * 1e3:.2f} ± {r['stdev_floor_s'] * 1e3:.2f} ({r['n_floor']}) "
+            f"| {r['after_over_floor']:.2f} ± {r['stdev_after_over_floor']:.2f}")
+
+
 def ratio_text(r):
     if r["split_steps_ratio"] is not None:
         return f"{r['split_steps_ratio']:.1f}×"
@@ -250,11 +257,22 @@ def fmt(x, digits=4):
 def cmd_compare(args):
     before, after = load(args.before), load(args.after)
     os.makedirs(args.output, exist_ok=True)
-    keys = sorted({key_of(r) for r in before["runs"] + after["runs"]})
+    # Floor runs (eager split off: write protection alone) are not a side
+    # of the comparison: the after kernel's, else the before kernel's, are
+    # the floor of their cell.
+    floor = {}
+    for data in (before, after):
+        for r in data["runs"]:
+            if r.get("floor") == "1" and r["status"] == "ok":
+                floor.setdefault(data["label"], {}).setdefault(key_of(r), []).append(r)
+    floor = floor.get(after["label"]) or floor.get(before["label"]) or {}
+    runs_b = [r for r in before["runs"] if r.get("floor") != "1"]
+    runs_a = [r for r in after["runs"] if r.get("floor") != "1"]
+    keys = sorted({key_of(r) for r in runs_b + runs_a})
     rows, skipped = [], []
     for key in keys:
-        rb = [r for r in before["runs"] if key_of(r) == key]
-        ra = [r for r in after["runs"] if key_of(r) == key]
+        rb = [r for r in runs_b if key_of(r) == key]
+        ra = [r for r in runs_a if key_of(r) == key]
         okb = [r for r in rb if r["status"] == "ok"]
         oka = [r for r in ra if r["status"] == "ok"]
         if not okb or not oka:
@@ -274,6 +292,13 @@ def cmd_compare(args):
             mb, sdb = mean_sd(xb)
             ma, sda = mean_sd(xa)
             t, note = welch(xb, xa)
+            xf = [r["metrics"][metric] for r in floor.get(key, []) if metric in r["metrics"]]
+            mf, sdf = mean_sd(xf)
+            ratio_f = sd_f = None
+            if mf:
+                # after / floor, its stdev propagated from both
+                ratio_f = ma / mf
+                sd_f = ratio_f * math.sqrt((sda / ma if ma else 0) ** 2 + (sdf / mf) ** 2)
             rows.append({
                 "scenario": key[0], "backing": key[1], "mode": key[2],
                 "metric": metric, "n_before": len(xb), "n_after": len(xa),
@@ -287,6 +312,8 @@ def cmd_compare(args):
                     r["counters"].get("walk.split.visited.l3", 0) for r in okb),
                 "split_l3_after": statistics.fmean(
                     r["counters"].get("walk.split.visited.l3", 0) for r in oka),
+                "n_floor": len(xf), "mean_floor_s": mf, "stdev_floor_s": sdf,
+                "after_over_floor": ratio_f, "stdev_after_over_floor": sd_f,
             })
 
     fields = list(rows[0].keys()) if rows else ["scenario"]
@@ -312,8 +339,8 @@ def cmd_compare(args):
     if before.get("meta") or after.get("meta"):
         lines.append("")
     lines += [
-             "| scenario | backing | mode | metric | before | after | delta | significance | split steps before → after (ratio) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| scenario | backing | mode | metric | before | after | delta | significance | split steps before → after (ratio) | floor (split off) | after / floor |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = r["split_steps_ratio"]
         lines.append(
@@ -322,9 +349,10 @@ def cmd_compare(args):
             f"| {r['mean_after_s'] * 1e3:.2f} ± {r['stdev_after_s'] * 1e3:.2f} ({r['n_after']}) "
             f"| {fmt(r['delta_pct'], 1)}% | {r['significance']} "
             f"| {r['split_steps_before']:.0f} → {r['split_steps_after']:.0f} "
-            f"({ratio_text(r)}) |")
+            f"({ratio_text(r)}) "
+            f"| {floor_text(r)} |")
     for s in skipped:
-        lines.append(f"| {s['scenario']} | {s['backing']} | {s['mode']} | skipped: {s['reason']} | | | | | |")
+        lines.append(f"| {s['scenario']} | {s['backing']} | {s['mode']} | skipped: {s['reason']} | | | | | | | |")
     text = "\n".join(lines) + "\n"
     with open(os.path.join(args.output, "compare.md"), "w") as f:
         f.write(text)
@@ -346,13 +374,18 @@ def plot(args, rows):
     with open(dat, "w") as f:
         for r in rows:
             label = f"{r['scenario']}/{r['backing']}/{r['metric'].replace('_dirty_log_s', '')}"
+            fm = r.get("mean_floor_s")
             f.write(f"\"{label}\" {r['mean_before_s'] * 1e3} {r['stdev_before_s'] * 1e3} "
-                    f"{r['mean_after_s'] * 1e3} {r['stdev_after_s'] * 1e3}\n")
+                    f"{r['mean_after_s'] * 1e3} {r['stdev_after_s'] * 1e3} "
+                    f"{'NaN' if fm is None else fm * 1e3} "
+                    f"{'NaN' if fm is None else r['stdev_floor_s'] * 1e3}\n")
+    has_floor = any(r.get("mean_floor_s") is not None for r in rows)
     for term, ext in (("svg size 1100,520", "svg"), ("pngcairo size 1100,520", "png"),
                       ("png size 1100,520", "png")):
         out = os.path.join(args.output, f"compare.{ext}")
         if ext == "png" and os.path.exists(out) and os.path.getsize(out) > 0:
             continue
+        floor_series = ", '' using 6:7 title 'floor (split off)'" if has_floor else ""
         script = f"""
 set terminal {term}
 set output '{out}'
@@ -365,7 +398,7 @@ set xtics rotate by -30 noenhanced
 set key top left
 set grid ytics
 set yrange [0:*]
-plot '{dat}' using 2:3:xtic(1) title 'before', '' using 4:5 title 'after'
+plot '{dat}' using 2:3:xtic(1) title 'before', '' using 4:5 title 'after'{floor_series}
 """
         r = subprocess.run([gp], input=script, text=True, capture_output=True)
         if r.returncode != 0 and ext == "svg":

@@ -40,6 +40,9 @@ repetitions outermost so that drift spreads over all cells:
   scenario 1: dirty_log_perf_test -g (huge pages split when dirty logging
               is enabled); scenario 2: manual protection (split when the
               dirty log is cleared). Both with -S CHUNK (eager splitting).
+  floor:      on the patched kernel, each cell once more without -S
+              (eager split off: write protection alone), the least the
+              step can cost; compare shows it and after/floor.
 
 Options:
   -r N       repetitions (default 3)
@@ -52,6 +55,7 @@ Options:
   -m LIST    guest modes of dirty_log_perf_test -m (default "6": 40-bit IPA,
              4K guest pages; "8" is 64K guest pages)
   -S SIZE    eager split chunk size (default 2M: 4K host pages)
+  -F         no floor runs
   -M SIZE    QEMU memory (default 2G)
   -o DIR     results directory (default \$RESULTS_DIR/bench/<date>)
   -T FILE    (host) dirty_log_perf_test binary with -S (patch 0008)
@@ -72,11 +76,13 @@ debugfs, THP or hugetlb pages of the size asked for.
 USAGE
 }
 
-# matrix_commands KERNEL TEST MODULE [host]: the commands file of one
-# kernel. For host mode ("host"), bench.sh itself loads the module and sets
-# the hugepages (and checks both): the file has neither.
+# matrix_commands KERNEL TEST MODULE HOST FLOOR: the commands file of one
+# kernel. For host mode (HOST "host"), bench.sh itself loads the module and
+# sets the hugepages (and checks both): the file has neither. With FLOOR
+# "floor", every cell also runs without -S (eager split off: write
+# protection alone), marked floor=1: the floor of the cell.
 matrix_commands() {
-	local kernel=$1 test=$2 module=$3 host=${4:-} rep mode backing scen opts
+	local kernel=$1 test=$2 module=$3 host=${4:-} floor=${5:-} rep mode backing scen opts f
 	local bytes
 	bytes=$(size_bytes "$MEM")
 	hugepages_needed
@@ -95,17 +101,20 @@ matrix_commands() {
 		for mode in $MODES; do
 			for backing in $BACKINGS; do
 				for scen in 1 2; do
-					opts="-m $mode -v $VCPUS -b $MEM -s $backing -i $ITERS -S $CHUNK"
-					[ "$scen" = 2 ] || opts+=" -g"
-					echo -n "mark run kernel=$kernel scenario=$scen backing=$backing mode=$mode rep=$rep"
-					if [ "$backing" = anonymous_hugetlb_1gb ] && [ "$bytes" -lt $((1 << 30)) ]; then
-						echo " skip=1_GiB_pages_need_-b_1G_or_more"
-						continue
-					fi
-					echo
-					echo "write $DEBUGFS/reset 1"
-					echo "?run $test $opts"
-					echo "cat $DEBUGFS/counters"
+					for f in '' ${floor:+1}; do
+						opts="-m $mode -v $VCPUS -b $MEM -s $backing -i $ITERS"
+						[ -n "$f" ] || opts+=" -S $CHUNK"
+						[ "$scen" = 2 ] || opts+=" -g"
+						echo -n "mark run kernel=$kernel scenario=$scen backing=$backing mode=$mode rep=$rep${f:+ floor=1}"
+						if [ "$backing" = anonymous_hugetlb_1gb ] && [ "$bytes" -lt $((1 << 30)) ]; then
+							echo " skip=1_GiB_pages_need_-b_1G_or_more"
+							continue
+						fi
+						echo
+						echo "write $DEBUGFS/reset 1"
+						echo "?run $test $opts"
+						echo "cat $DEBUGFS/counters"
+					done
 				done
 			done
 		done
@@ -167,7 +176,8 @@ run_qemu() {
 	build_all
 	for tree in "${TREES[@]}"; do
 		cmds=$OUT/$tree.commands
-		matrix_commands "$tree" /dirty_log_perf_test "/$MODULE_NAME.ko" >"$cmds"
+		matrix_commands "$tree" /dirty_log_perf_test "/$MODULE_NAME.ko" "" \
+			"$([ "$tree" != patched ] || [ "$FLOOR" = 0 ] || echo floor)" >"$cmds"
 		step "bench $tree: $(grep -c '^mark run' "$cmds") runs (-b $MEM -v $VCPUS -i $ITERS, modes: $MODES; backings: $BACKINGS; $REPS reps)"
 		if boot "$tree" "$cmds" "$OUT/$tree.log"; then
 			booted=$((booted + 1))
@@ -327,7 +337,8 @@ run_host() {
 	host_probe "$kind" "$test"
 
 	cmds=$OUT/$label.commands log=$OUT/$label.log
-	matrix_commands "$label" "$test" "$module" host >"$cmds"
+	matrix_commands "$label" "$test" "$module" host \
+		"$([ "$kind" != patched ] || [ "$FLOOR" = 0 ] || echo floor)" >"$cmds"
 	step "bench host $label: $(grep -c '^mark run' "$cmds") runs; log: $log"
 	"$REPO_ROOT/scripts/run-commands.sh" "$cmds" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
 	errors=$(sed -n 's/^@@ done errors=//p' "$log" | tail -n 1)
@@ -350,8 +361,8 @@ run_host() {
 main() {
 	REPS=3 MEM=256M VCPUS=1 ITERS=2 CHUNK=2M QEMU_MEM=2G
 	BACKINGS="anonymous anonymous_thp anonymous_hugetlb_2mb" MODES=6
-	OUT='' HOST_TEST='' HOST_MODULE='' BASE=''
-	while getopts hr:b:v:i:s:m:S:M:o:T:K:B: opt; do
+	OUT='' HOST_TEST='' HOST_MODULE='' BASE='' FLOOR=1
+	while getopts hFr:b:v:i:s:m:S:M:o:T:K:B: opt; do
 		case $opt in
 		h) usage; exit 0 ;;
 		r) REPS=$OPTARG ;;
@@ -366,6 +377,7 @@ main() {
 		T) HOST_TEST=$OPTARG ;;
 		K) HOST_MODULE=$OPTARG ;;
 		B) BASE=$OPTARG ;;
+		F) FLOOR=0 ;;
 		*) usage >&2; exit "$E_USAGE" ;;
 		esac
 	done
@@ -389,6 +401,7 @@ main() {
 	OUT=$(realpath "$OUT")
 	need_cmd python3
 	PARAMS="-r $REPS -b $MEM -v $VCPUS -i $ITERS -s '$BACKINGS' -m '$MODES' -S $CHUNK"
+	[ "$FLOOR" = 1 ] || PARAMS+=" -F"
 	[ "$cmd" != qemu ] || PARAMS+=" -M $QEMU_MEM"
 	if [ -z "$BASE" ] && [ "$cmd" != compare ]; then
 		# shellcheck disable=SC2119 # the pristine tree

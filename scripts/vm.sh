@@ -508,7 +508,8 @@ host_counters() {
 import json, sys
 data = json.load(open(sys.argv[1]))
 for r in data["runs"]:
-    if r["status"] == "ok" and r.get("scenario") == sys.argv[2] and r.get("backing") == sys.argv[3]:
+    if r["status"] == "ok" and r.get("scenario") == sys.argv[2] and \
+            r.get("backing") == sys.argv[3] and r.get("floor") != "1":
         for k in sorted(r["counters"]):
             if k.startswith("walk.split."):
                 print(k, r["counters"][k])

@@ -437,6 +437,15 @@ main() {
 	python3 "$S/bench-report.py" parse none "$TMP/b/nocount.log" -o "$TMP/b/n.json" >/dev/null
 	expect "compare without split counts -> 'no split walk counted', not infinity" 0 'no split walk counted' \
 		python3 "$S/bench-report.py" compare "$TMP/b/n.json" "$TMP/b/n.json" -o "$TMP/b"
+	# floor runs (eager split off) of the patched kernel: after / floor
+	sed 's/rep=1$/rep=1 floor=1/; s/^Enabling.*/Enabling dirty logging time: 0.008000000s/; s/^walk.split.*/walk.split.walks 0/' \
+		"$TMP/b/patched.log" >"$TMP/b/floor.log"
+	sed 's/^walk.split.visited.l3 0/walk.split.visited.l3 16384/' "$TMP/b/patched.log" >"$TMP/b/baseline.log"
+	python3 "$S/bench-report.py" parse baseline "$TMP/b/baseline.log" -o "$TMP/b/bl.json" --kind baseline >/dev/null
+	python3 "$S/bench-report.py" parse patched "$TMP/b/patched.log" "$TMP/b/floor.log" -o "$TMP/b/pf.json" --kind patched >/dev/null
+	expect "compare with floor runs: floor column and after / floor (10.00 / 8.00 ms)" 0 \
+		'\| 16417 → 33 \(497\.5×\) \| 8\.00 ± 0\.00 \(1\) \| 1\.25 ± 0\.00 \|' \
+		python3 "$S/bench-report.py" compare "$TMP/b/bl.json" "$TMP/b/pf.json" -o "$TMP/b"
 	sed 's/^Enabling.*//' "$TMP/b/patched.log" >"$TMP/b/failed.log"
 	expect "parse --strict of a failed run -> exit 1" 1 '1 failed' \
 		python3 "$S/bench-report.py" parse patched "$TMP/b/failed.log" -o "$TMP/b/f.json" --strict
