@@ -56,6 +56,10 @@ Options:
              4K guest pages; "8" is 64K guest pages)
   -S SIZE    eager split chunk size (default 2M: 4K host pages)
   -F         no floor runs
+  -p LIST    (qemu) page sizes of the VM kernel pairs, quoted list (default
+             "4k"; "4k 64k" adds a 64K-page pair, vm-<tree>-64k, built
+             with vm/page-64k.config and run with 512M chunks: results in
+             DIR/64k/)
   -M SIZE    QEMU memory (default 2G)
   -o DIR     results directory (default \$RESULTS_DIR/bench/<date>)
   -T FILE    (host) dirty_log_perf_test binary with -S (patch 0008)
@@ -152,44 +156,53 @@ size_bytes() {
 }
 
 # parse_kernel KERNEL LOG KIND [--meta KEY=VALUE...]: LOG into
-# DIR/KERNEL.json; fails (and writes nothing) when the walk counters do not
+# LOG's directory/KERNEL.json; fails (and writes nothing) when the walk counters do not
 # fit KIND (baseline: the split visits last-level entries; patched: none),
 # or when a run failed.
 parse_kernel() {
 	local kernel=$1 log=$2 kind=$3
 	shift 3
-	python3 "$REPORT" parse "$kernel" "$log" -o "$OUT/$kernel.json" --kind "$kind" \
+	python3 "$REPORT" parse "$kernel" "$log" -o "$(dirname "$log")/$kernel.json" --kind "$kind" \
 		--meta "base=$BASE" --meta "parameters=$PARAMS" "$@"
 }
 
+# compare BEFORE.json AFTER.json [DIR]: the table, CSV, JSON and plot in
+# DIR (default: the results directory).
 compare() {
+	local dir=${3:-$OUT}
 	step "comparing $1 and $2"
-	python3 "$REPORT" compare "$1" "$2" -o "$OUT" --title "$TITLE"
-	info "results: $OUT"
+	python3 "$REPORT" compare "$1" "$2" -o "$dir" --title "$TITLE"
+	info "results: $dir"
 }
 
 run_qemu() {
-	local tree cmds t0=$SECONDS booted=0
+	local tree cmds t0=$SECONDS page dir chunk4k=$CHUNK
 	TREES=(baseline patched)
 	VM_MEM=$QEMU_MEM
-	# shellcheck disable=SC2119 # no selftests besides dirty_log_perf_test
-	build_all
-	for tree in "${TREES[@]}"; do
-		cmds=$OUT/$tree.commands
-		matrix_commands "$tree" /dirty_log_perf_test "/$MODULE_NAME.ko" "" \
-			"$([ "$tree" != patched ] || [ "$FLOOR" = 0 ] || echo floor)" >"$cmds"
-		step "bench $tree: $(grep -c '^mark run' "$cmds") runs (-b $MEM -v $VCPUS -i $ITERS, modes: $MODES; backings: $BACKINGS; $REPS reps)"
-		if boot "$tree" "$cmds" "$OUT/$tree.log"; then
-			booted=$((booted + 1))
-		elif ! grep -q '^@@ done' "$OUT/$tree.log"; then
-			die "$E_FAIL" "the $tree kernel did not finish the benchmark; serial log kept: $OUT/$tree.log"
+	for page in $PAGES; do
+		VM_PAGE=$page dir=$OUT CHUNK=$chunk4k
+		if [ "$page" = 64k ]; then
+			# 64K pages: the only block below 4 TiB is 512 MiB
+			dir=$OUT/64k CHUNK=512M
+			mkdir -p "$dir"
 		fi
-		parse_kernel "$tree" "$OUT/$tree.log" "$tree" --meta mode=qemu \
-			--meta "qemu=$(qemu-system-aarch64 --version | head -n 1)" ||
-			die "$E_FAIL" "the $tree kernel's results are refused (above); serial log: $OUT/$tree.log"
+		# shellcheck disable=SC2119 # no selftests besides dirty_log_perf_test
+		build_all
+		for tree in "${TREES[@]}"; do
+			cmds=$dir/$tree.commands
+			matrix_commands "$tree$(vm_suffix)" /dirty_log_perf_test "/$MODULE_NAME.ko" "" \
+				"$([ "$tree" != patched ] || [ "$FLOOR" = 0 ] || echo floor)" >"$cmds"
+			step "bench $tree, $page pages: $(grep -c '^mark run' "$cmds") runs (-b $MEM -v $VCPUS -i $ITERS -S $CHUNK, modes: $MODES; backings: $BACKINGS; $REPS reps)"
+			if ! boot "$tree" "$cmds" "$dir/$tree.log" && ! grep -q '^@@ done' "$dir/$tree.log"; then
+				die "$E_FAIL" "the $tree kernel ($page pages) did not finish the benchmark; serial log kept: $dir/$tree.log"
+			fi
+			parse_kernel "$tree" "$dir/$tree.log" "$tree" --meta mode=qemu --meta "page_size=$page" \
+				--meta "qemu=$(qemu-system-aarch64 --version | head -n 1)" ||
+				die "$E_FAIL" "the $tree kernel's results are refused (above); serial log: $dir/$tree.log"
+		done
+		TITLE="dirty_log_perf_test -b $MEM -v $VCPUS -i $ITERS -S $CHUNK, $page host pages, QEMU TCG emulation, $(nproc)-core $(uname -m) host, kernels built from $BASE"
+		compare "$dir/baseline.json" "$dir/patched.json" "$dir"
 	done
-	TITLE="dirty_log_perf_test -b $MEM -v $VCPUS -i $ITERS -S $CHUNK, QEMU TCG emulation, $(nproc)-core $(uname -m) host, kernels built from $BASE"
-	compare "$OUT/baseline.json" "$OUT/patched.json"
 	info "benchmark done in $(elapsed $((SECONDS - t0)))"
 }
 
@@ -224,6 +237,8 @@ host_cleanup() {
 # host_backings: every backing asked for must be possible on this kernel.
 host_backings() {
 	local b thp=/sys/kernel/mm/transparent_hugepage/enabled hp=/sys/kernel/mm/hugepages
+	[[ $PAGES =~ ^\ *(4k|64k)(\ +(4k|64k))*\ *$ ]] ||
+		die "$E_USAGE" "-p '$PAGES': page sizes of the VM kernels, 4k and/or 64k"
 	for b in $BACKINGS; do
 		case $b in
 		anonymous_thp)
@@ -361,8 +376,8 @@ run_host() {
 main() {
 	REPS=3 MEM=256M VCPUS=1 ITERS=2 CHUNK=2M QEMU_MEM=2G
 	BACKINGS="anonymous anonymous_thp anonymous_hugetlb_2mb" MODES=6
-	OUT='' HOST_TEST='' HOST_MODULE='' BASE='' FLOOR=1
-	while getopts hFr:b:v:i:s:m:S:M:o:T:K:B: opt; do
+	OUT='' HOST_TEST='' HOST_MODULE='' BASE='' FLOOR=1 PAGES=4k
+	while getopts hFr:b:v:i:s:m:S:M:o:T:K:B:p: opt; do
 		case $opt in
 		h) usage; exit 0 ;;
 		r) REPS=$OPTARG ;;
@@ -378,6 +393,7 @@ main() {
 		K) HOST_MODULE=$OPTARG ;;
 		B) BASE=$OPTARG ;;
 		F) FLOOR=0 ;;
+		p) PAGES=$OPTARG ;;
 		*) usage >&2; exit "$E_USAGE" ;;
 		esac
 	done
@@ -392,6 +408,8 @@ main() {
 	[[ $CHUNK =~ ^[1-9][0-9]*[KkMmGg]$ ]] || die "$E_USAGE" "-S $CHUNK: a size such as 2M is needed"
 	[[ $QEMU_MEM =~ ^[1-9][0-9]*[MmGg]$ ]] || die "$E_USAGE" "-M $QEMU_MEM: a size such as 3G is needed"
 	[[ $MODES =~ ^[0-9\ ]+$ ]] || die "$E_USAGE" "-m '$MODES': guest mode numbers (dirty_log_perf_test -h) are needed"
+	[[ $PAGES =~ ^\ *(4k|64k)(\ +(4k|64k))*\ *$ ]] ||
+		die "$E_USAGE" "-p '$PAGES': page sizes of the VM kernels, 4k and/or 64k"
 	for b in $BACKINGS; do
 		[[ " $ALL_BACKINGS " == *" $b "* ]] ||
 			die "$E_USAGE" "-s: unknown backing '$b' (one of: $ALL_BACKINGS)"
@@ -402,7 +420,7 @@ main() {
 	need_cmd python3
 	PARAMS="-r $REPS -b $MEM -v $VCPUS -i $ITERS -s '$BACKINGS' -m '$MODES' -S $CHUNK"
 	[ "$FLOOR" = 1 ] || PARAMS+=" -F"
-	[ "$cmd" != qemu ] || PARAMS+=" -M $QEMU_MEM"
+	[ "$cmd" != qemu ] || PARAMS+=" -M $QEMU_MEM -p '$PAGES'"
 	if [ -z "$BASE" ] && [ "$cmd" != compare ]; then
 		# shellcheck disable=SC2119 # the pristine tree
 		BASE=$( (base_description) 2>/dev/null) ||

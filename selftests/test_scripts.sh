@@ -383,6 +383,10 @@ main() {
 	expect "-b 12 -> error" 2 '-b 12: a size' "$S/bench.sh" -b 12
 	expect "-s bogus -> error naming the backings" 2 "unknown backing 'bogus'" "$S/bench.sh" -s bogus
 	expect "-m x -> error" 2 "-m 'x': guest mode numbers" "$S/bench.sh" -m x
+	expect "-p 16k -> error naming the page sizes" 2 "-p '16k': page sizes of the VM kernels, 4k and/or 64k" \
+		"$S/bench.sh" -p 16k
+	expect "-p '4k 64k' -F are accepted" 2 'no such results file' \
+		"$S/bench.sh" -o "$TMP/b" -p '4k 64k' -F compare /nonexistent /nonexistent
 	expect "unknown command -> error" 2 "unknown command 'bogus'" "$S/bench.sh" -o "$TMP/b" bogus
 	expect "compare with a missing file -> error" 2 'no such results file' \
 		"$S/bench.sh" -o "$TMP/b" compare /nonexistent /nonexistent
