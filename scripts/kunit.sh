@@ -42,8 +42,7 @@ Environment:
   KUNIT_ITERATIONS       random walks and splits per randomised case (default 8)
   KUNIT_ARGS             more kunit.py run arguments, e.g. a filter_glob or
                          --kernel_args=kvm-arm.mode=nvhe (words, no quoting)
-  JOBS, CROSS_COMPILE    make -j and cross prefix (default: nproc; aarch64-linux-gnu-,
-                         or none on arm64; CROSS_COMPILE= builds natively)
+  JOBS, CROSS_COMPILE    make -j and cross prefix (default: nproc, aarch64-linux-gnu-)
   KERNEL_SRC, FORCE, KVM_S2_WALK_CACHE, KVM_S2_WALK_LOCK: see apply.sh -h
 
 Exit codes: 0 all passed, $E_FAIL a test, a check or a build failed,
@@ -112,11 +111,9 @@ run_config() {
 
 	step "kunit $tree/$name: build + boot (log: $out.log)"
 	local cmd=(python3 "$kunit" run --qemu_config="$QEMU_CONFIG"
-		   --kunitconfig="$cfg"
+		   --cross_compile="$CROSS_COMPILE" --kunitconfig="$cfg"
 		   --build_dir="$bdir" --jobs="$JOBS" --raw_output=all
 		   --timeout="$KUNIT_TIMEOUT")
-	# CROSS_COMPILE= (empty): a native build on arm64
-	[ -z "$CROSS_COMPILE" ] || cmd+=(--cross_compile="$CROSS_COMPILE")
 	# shellcheck disable=SC2206 # KUNIT_ARGS is a list of words on purpose
 	cmd+=(${KUNIT_ARGS:-})
 	cmd+=(--kernel_args="kvm_pgtable_test.seed=$(seed_for "$name")")

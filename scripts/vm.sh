@@ -74,8 +74,9 @@ $(printf '               %s\n' "${NESTED_SELFTESTS[@]}")
              results must give vm.sh check's walk-step counts, exactly. Before
              that, bench.sh host must refuse: a missing module, a module
              insmod rejects, a short 1 GiB hugepage allocation, no debugfs
-             (baseline), the patched kernel labelled baseline (patched); each
-             time with the module unloaded and the hugepages restored.
+             (baseline), the patched kernel labelled baseline, a SIGTERM
+             once the module is loaded and the 2 MiB pool raised (patched);
+             each time with the module unloaded and the hugepages restored.
              Results: $RESULTS_DIR/vm/host/
   repeat N 'SELFTEST ARGS'
              build, then boot each kernel N times running the in-tree
@@ -444,7 +445,12 @@ SH
 		echo "$setup"
 		printf '%q ' /bin/bash /kvm-s2-walk/scripts/bench.sh -o "$HOST_BENCH_DIR" -r 1 -b "${CHECK_MIB}M" \
 			-s anonymous -m 6 -v 1 -i 2 -S 2M -T /dirty_log_perf_test -B "$HOST_BASE" "$@"
-		echo
+		if [ -n "${HOST_CASE_TERM:-}" ]; then
+			# killed once its probe has started (module loaded, pools raised)
+			echo "& pid=\$!; while [ ! -e $HOST_CASE_TERM ]; do sleep 0.2; done; kill -TERM \$pid; wait \$pid"
+		else
+			echo
+		fi
 		echo 'rc=$?'
 		echo "$teardown"
 		cat <<'SH'
@@ -478,7 +484,10 @@ host_commands() {
 		printf '!run /hp/%s\n' no-module bad-module short-hugepages no-debugfs
 	else
 		host_case wrong-label 1 '' '' -K "$ko" host "$other"
+		HOST_CASE_TERM=$HOST_BENCH_DIR/$tree.probe.log \
+			host_case sigterm 143 '' '' -K "$ko" -s anonymous_hugetlb_2mb host "$tree"
 		echo "!run /hp/wrong-label"
+		echo "!run /hp/sigterm"
 	fi
 	host_case bench 0 '' '' -K "$ko" host "$tree"
 	echo "run /hp/bench"
@@ -544,6 +553,7 @@ run_host_path() {
 			host_expect "$tree" "$log" no-debugfs 3 'ERROR: debugfs is not mounted'
 		else
 			host_expect "$tree" "$log" wrong-label 1 "ERROR: kernel [^ ]+ does not match label 'baseline'"
+			host_expect "$tree" "$log" sigterm 143 "==> \[[0-9:]+\] hugepages: [^ ]+ 0 -> [0-9]+"
 		fi
 		output_of "$log" "cat $HOST_BENCH_DIR/$tree.json" >"$dir/$tree.json"
 		output_of "$log" "run /hp/bench" >"$dir/$tree.bench.log"
