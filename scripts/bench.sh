@@ -329,11 +329,13 @@ run_host() {
 		die "$E_PREREQ" "debugfs is not mounted on /sys/kernel/debug: mount -t debugfs none /sys/kernel/debug"
 	host_backings
 	test=$(realpath "$HOST_TEST") module=$(realpath "$HOST_MODULE")
-	"$test" -h 2>&1 | grep -q -- ' -S' ||
+	out=$("$test" -h 2>&1) || true
+	grep -q -- ' -S' <<<"$out" ||
 		die "$E_USAGE" "-T $HOST_TEST has no -S option: build dirty_log_perf_test from the patched tree (patch 0008)"
 	[ ! -d "/sys/module/$MODULE_NAME" ] ||
 		die "$E_PREREQ" "$MODULE_NAME is already loaded: rmmod $MODULE_NAME first (host mode loads the one given with -K)"
-	vermagic=$(tr '\0' '\n' <"$module" | sed -n 's/^vermagic=//p' | head -n 1)
+	vermagic=$(tr '\0' '\n' <"$module" | sed -n 's/^vermagic=//p')
+	vermagic=${vermagic%%$'\n'*}
 	[ "${vermagic%% *}" = "$(uname -r)" ] ||
 		die "$E_FAIL" "-K $HOST_MODULE was built for kernel '${vermagic%% *}', this is $(uname -r): build it against the running kernel (make -C module KDIR=/lib/modules/\$(uname -r)/build)"
 
