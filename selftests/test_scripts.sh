@@ -270,11 +270,10 @@ main() {
 
 	echo "# deps.sh"
 	mkdir -p "$TMP/nodpkg"
-	local f
-	for f in /usr/local/bin/* /usr/bin/* /bin/*; do
-		case ${f##*/} in dpkg-query | apt-get) continue ;; esac
-		[ -e "$TMP/nodpkg/${f##*/}" ] || ln -s "$f" "$TMP/nodpkg/${f##*/}"
-	done
+	# every command of the system but dpkg-query and apt-get (names in
+	# several directories: the first one wins, ln says nothing)
+	ln -s /usr/local/bin/* /usr/bin/* /bin/* "$TMP/nodpkg/" 2>/dev/null || true
+	rm -f "$TMP/nodpkg/dpkg-query" "$TMP/nodpkg/apt-get"
 	expect "not Debian/Ubuntu (no dpkg-query) -> the package list and a clear error" 3 \
 		'not a Debian or Ubuntu system.*install the equivalents' env PATH="$TMP/nodpkg" bash "$S/deps.sh"
 	expect "  ...listing the packages" 3 '^  python3-ply$' env PATH="$TMP/nodpkg" bash "$S/deps.sh"
