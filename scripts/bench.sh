@@ -197,6 +197,7 @@ run_qemu() {
 				die "$E_FAIL" "the $tree kernel ($page pages) did not finish the benchmark; serial log kept: $dir/$tree.log"
 			fi
 			parse_kernel "$tree" "$dir/$tree.log" "$tree" --meta mode=qemu --meta "page_size=$page" \
+				--meta "parameters=${PARAMS/-S $chunk4k/-S $CHUNK}" \
 				--meta "qemu=$(qemu-system-aarch64 --version | head -n 1)" ||
 				die "$E_FAIL" "the $tree kernel's results are refused (above); serial log: $dir/$tree.log"
 		done

@@ -242,7 +242,7 @@ boot() {
 		-kernel "$(vm_dir "$tree")/arch/arm64/boot/Image" -initrd "$initrd" \
 		-append "console=ttyAMA0 panic=-1 earlycon=pl011,0x9000000 $VM_CMDLINE" \
 		</dev/null 2>&1 | tr -d '\r' >"$log" || rc=$?
-	info "vm $tree: QEMU ran $(elapsed $((SECONDS - t0)))"
+	info "vm $tree$(vm_suffix): QEMU ran $(elapsed $((SECONDS - t0)))"
 	if [ "$rc" -ne 0 ]; then
 		eprintf 'ERROR: QEMU failed or timed out after %ss (rc %d); serial log: %s\n' \
 			"$VM_TIMEOUT" "$rc" "$log"
