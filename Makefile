@@ -9,7 +9,7 @@ SCRIPTS := scripts
 TREE ?=
 CONFIGS ?=
 
-.PHONY: help deps fetch fetch-upstream apply layers checkpatch kunit sparse vm-check vm-selftests vm-nested bench module shellcheck selftest test run clean
+.PHONY: help deps fetch fetch-upstream apply layers checkpatch kunit sparse vm-check vm-host vm-selftests vm-nested bench module shellcheck selftest test run clean
 
 help:
 	@echo 'Targets:'
@@ -22,6 +22,7 @@ help:
 	@echo '  kunit       KUnit in QEMU at EL2 for kunit/*.kunitconfig [TREE=mergeable|baseline|patched] [CONFIGS="pgtable-4k ..."]'
 	@echo '  sparse      W=1 C=1 build of arch/arm64/kvm/, series for merging alone (after make kunit)'
 	@echo '  vm-check    debug module check in full VM kernels, baseline and patched (scripts/vm.sh check)'
+	@echo '  vm-host     the hardware path in the VM: bench.sh host on both kernels (scripts/vm.sh host)'
 	@echo '  vm-selftests in-tree KVM selftests on both VM kernels, same outcomes (scripts/vm.sh selftests)'
 	@echo '  vm-nested   the same with vEL2 guests, kvm-arm.mode=nested under QEMU 11.1 (scripts/vm.sh nested)'
 	@echo '  bench       before/after dirty_log_perf_test in QEMU (scripts/bench.sh $$BENCH_ARGS)'
@@ -58,6 +59,9 @@ sparse:
 
 vm-check:
 	@$(SCRIPTS)/vm.sh check
+
+vm-host:
+	@$(SCRIPTS)/vm.sh host
 
 vm-selftests:
 	@$(SCRIPTS)/vm.sh selftests

@@ -26,7 +26,13 @@ with quilt (quilt push -a --fuzz=0):
   patched    the series for merging, then the debug layer: the "after"
              kernel, with the same walk counters
 Nothing is done when the tree already matches the pristine tree and its
-patches. A patch that does not apply cleanly (failed hunks or fuzz) is an
+patches. With KERNEL_SRC, "matches" means: a git tree at the same HEAD
+with the same uncommitted changes; any other tree with the same files
+(path, size, mtime). Build output is never copied: a git tree is copied
+without the files git ignores, a tree without git that was built in place
+(.config, include/config, ...) is refused ("make mrproper" it). The base
+(git describe and commit, or the Debian package) goes into every results
+file. A patch that does not apply cleanly (failed hunks or fuzz) is an
 error and the tree is rolled back to pristine.
 
 Options:
@@ -46,13 +52,36 @@ $E_PREREQ missing tools.
 USAGE
 }
 
-# Everything the patched tree depends on, hashed.
+# source_state DIR: what the pristine tree's contents are, for the stamp.
+# A tree we downloaded (.kvm-s2-walk-origin) is never modified: its origin.
+# A git tree: HEAD, the status, the diff against HEAD and the contents of
+# untracked files (ignored files, i.e. build output, are not part of it).
+# Any other tree: every file's path, type, size, mtime and mode (a content
+# hash of a kernel tree takes most of a minute on 2 cores; this changes
+# with any edit, unpack, patch or "make mrproper" as well).
+source_state() {
+	local dir=$1
+	if [ -f "$dir/.kvm-s2-walk-origin" ]; then
+		cat "$dir/.kvm-s2-walk-origin"
+	elif is_git_tree "$dir"; then
+		git -C "$dir" rev-parse HEAD
+		git_dirty "$dir"
+		git -C "$dir" diff HEAD --binary
+		git -C "$dir" ls-files -z --others --exclude-standard |
+			(cd "$dir" && xargs -0 -r sha256sum --)
+	else
+		(cd "$dir" && find . -path ./.git -prune -o -printf '%P %y %s %T@ %m\n' | LC_ALL=C sort)
+	fi
+}
+
+# Everything the tree depends on, hashed.
 stamp_hash() {
 	local pristine=$1 p
 	{
-		echo "apply.sh v1 $pristine"
+		echo "apply.sh v2 $pristine"
 		kernel_version "$pristine"
-		cat "$pristine/.kvm-s2-walk-origin" 2>/dev/null || true
+		echo "source:"
+		source_state "$pristine"
 		echo "tree $TREE"
 		while read -r p; do
 			echo "=== $p"
@@ -61,9 +90,42 @@ stamp_hash() {
 	} | sha256sum | cut -d' ' -f1
 }
 
+# built_in_place DIR: the first build output found at the top of DIR
+# (kbuild refuses O= builds of a source tree that has .config or
+# include/config: "source tree is not clean").
+built_in_place() {
+	local f
+	for f in .config include/config include/generated arch/arm64/include/generated \
+		 vmlinux arch/arm64/boot/Image Module.symvers scripts/basic/fixdep; do
+		[ ! -e "$1/$f" ] || { echo "$f"; return 0; }
+	done
+	return 1
+}
+
+# check_source DIR [warn]: a user's tree (KERNEL_SRC) without git that was
+# built in place is refused; with "warn", a git tree built in place or with
+# uncommitted changes gets a clear word (when it is copied). Build output is
+# never copied (git: only tracked and untracked-not-ignored files are).
+check_source() {
+	local dir=$1 f n
+	[ ! -f "$dir/.kvm-s2-walk-origin" ] || return 0
+	if is_git_tree "$dir"; then
+		[ "${2:-}" = warn ] || return 0
+		if f=$(built_in_place "$dir"); then
+			warn "KERNEL_SRC=$dir was built in place ($f): its build output (files git ignores) is not copied; the trees are built out of tree (O=) under $CACHE_DIR/build"
+		fi
+		n=$(git_dirty "$dir" | wc -l)
+		if [ "$n" -gt 0 ]; then
+			warn "KERNEL_SRC=$dir has $n uncommitted change(s) ($(git_dirty "$dir" | head -n 3 | awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $2 }')$([ "$n" -le 3 ] || echo ', ...')): they are copied and the base is recorded as 'commit + uncommitted changes'. For a base others can reproduce, commit them or 'git stash' first"
+		fi
+	elif f=$(built_in_place "$dir"); then
+		die "$E_USAGE" "KERNEL_SRC=$dir was built in place (it has $f): its build output would break every O= build (\"source tree is not clean\"). Run 'make mrproper' in it, or use a clean checkout or unpacked tarball"
+	fi
+}
+
 rollback() {
 	warn "rolling $TREE_DIR back to pristine"
-	sync_tree "$PRISTINE" "$TREE_DIR"
+	sync_source "$PRISTINE" "$TREE_DIR"
 	rm -f "$TREE_DIR/$STAMP_NAME"
 }
 
@@ -87,7 +149,9 @@ rebuild_tree() {
 	trap 'rollback; exit 130' INT TERM
 
 	step "syncing $TREE_DIR from $PRISTINE"
-	sync_tree "$PRISTINE" "$TREE_DIR"
+	check_source "$PRISTINE" warn
+	info "base: $(base_description "$PRISTINE")"
+	sync_source "$PRISTINE" "$TREE_DIR"
 	n=$(tree_patches "$TREE" | wc -l)
 	if [ "$n" -gt 0 ]; then
 		copy_patches "$TREE_DIR"
@@ -130,6 +194,7 @@ main() {
 	PRISTINE=$(pristine_dir)
 	check_tree "$PRISTINE"
 	check_series
+	check_source "$PRISTINE"
 
 	local hash
 	hash=$(stamp_hash "$PRISTINE")

@@ -2,11 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Parse and compare kvm-s2-walk benchmark runs.
 
-  bench-report.py parse LABEL LOG... -o RESULTS.json
+  bench-report.py parse LABEL LOG... -o RESULTS.json [--kind baseline|patched]
+                 [--meta KEY=VALUE]...
       Read serial (or host) logs in the "@@" format of vm/init.c and
       scripts/run-commands.sh, one record per dirty_log_perf_test run:
       its scenario, backing, guest mode and repetition (from the
-      "mark run ..." line before it), status, timings and walk counters.
+      "mark run ..." line before it), status, timings and walk counters;
+      "meta": the kernel release, command line and module version the
+      log shows, and every --meta. With --kind, refuse (exit 1, nothing
+      written) runs whose counters are not of that kernel: a split that
+      entered last-level tables visits their entries on the baseline and
+      none on the patched kernel. With --strict, exit 1 too when a run
+      failed (the results file is written).
 
   bench-report.py compare BEFORE.json AFTER.json -o DIR [--title TEXT]
       Per scenario and metric: mean, stdev, n on each side, delta %,
@@ -37,6 +44,12 @@ METRICS = [
 # enable, scenario 2 on clear).
 COMPARED = ["enable_dirty_log_s", "clear_dirty_log_s", "get_dirty_log_s"]
 LEVELS = ["-1", "0", "1", "2", "3"]
+# What the commands file cats before the runs, into "meta".
+INFO_FILES = {
+    "cat /proc/sys/kernel/osrelease": "kernel_release",
+    "cat /proc/cmdline": "cmdline",
+    "cat /sys/module/kvm_s2_walk_stats/version": "module_version",
+}
 
 # Two-sided 95% critical values of Student's t by degrees of freedom.
 T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36,
@@ -57,7 +70,20 @@ def parse_log(path):
         die(f"cannot read {path}: {e}")
 
     runs, cur, section = [], None, None
+    info, info_key, info_buf = {}, None, []
     for line in lines:
+        if cur is None and line.startswith("@@ cmd ") and \
+                not line.startswith("@@ cmd mark run "):
+            info_key = INFO_FILES.get(line[len("@@ cmd "):].lstrip("!?"))
+            continue
+        if info_key and cur is None:
+            if line.startswith("@@ ok ") and info_buf:
+                info.setdefault(info_key, info_buf[0])
+            if line.startswith("@@ "):
+                info_key, info_buf = None, []
+            elif line.strip():
+                info_buf.append(line.strip())
+            continue
         if line.startswith("@@ cmd mark run "):
             cur = {"log": os.path.basename(path), "status": "missing",
                    "reason": "no dirty_log_perf_test output", "metrics": {},
@@ -113,7 +139,7 @@ def parse_log(path):
         tail = [l for l in r.pop("output") if l.strip()][-3:]
         if r["status"] != "ok":
             r["output_tail"] = tail
-    return runs
+    return runs, info
 
 
 def split_steps(counters, metric="visited"):
@@ -146,20 +172,58 @@ def welch(a, b):
     return t, note
 
 
+def kind_of(counters):
+    """baseline or patched from one run's split counters, None if the
+    split entered no last-level table."""
+    tables = counters.get("walk.split.tables.l3", 0)
+    if not tables:
+        return None
+    return "patched" if counters.get("walk.split.visited.l3", 0) == 0 else "baseline"
+
+
 def cmd_parse(args):
-    runs = []
+    runs, meta = [], {}
     for log in args.logs:
-        for r in parse_log(log):
+        rs, info = parse_log(log)
+        for k, v in info.items():
+            meta.setdefault(k, v)
+        for r in rs:
             r["kernel"] = r.get("kernel", args.label)
             runs.append(r)
     if not runs:
         die("no 'mark run' block in " + ", ".join(args.logs))
+    for kv in args.meta:
+        k, sep, v = kv.partition("=")
+        if not sep or not k:
+            die(f"--meta {kv}: KEY=VALUE expected")
+        meta[k] = v
+    if args.kind:
+        meta["kind"] = args.kind
+        wrong = [r for r in runs if r["status"] == "ok" and
+                 kind_of(r["counters"]) not in (None, args.kind)]
+        if wrong:
+            r = wrong[0]
+            c = r["counters"]
+            print(f"bench-report.py: error: {args.label}: {len(wrong)} run(s) are not of a "
+                  f"{args.kind} kernel, e.g. scenario {r.get('scenario')} {r.get('backing')} "
+                  f"rep {r.get('rep')}: the split entered {c.get('walk.split.tables.l3', 0)} "
+                  f"last-level tables and visited {c.get('walk.split.visited.l3', 0)} of "
+                  f"their entries; results not written", file=sys.stderr)
+            sys.exit(1)
+        if not any(kind_of(r["counters"]) for r in runs if r["status"] == "ok"):
+            print(f"bench-report.py: warning: {args.label}: no run split a last-level "
+                  f"table: the kernel's kind cannot be checked", file=sys.stderr)
     with open(args.output, "w") as f:
-        json.dump({"label": args.label, "runs": runs}, f, indent=1)
+        json.dump({"label": args.label, "meta": meta, "runs": runs}, f, indent=1)
     ok = sum(r["status"] == "ok" for r in runs)
+    bad = [r for r in runs if r["status"] not in ("ok", "skipped")]
     print(f"{args.output}: {len(runs)} runs, {ok} ok, "
-          f"{sum(r['status'] == 'skipped' for r in runs)} skipped, "
-          f"{sum(r['status'] not in ('ok', 'skipped') for r in runs)} failed")
+          f"{sum(r['status'] == 'skipped' for r in runs)} skipped, {len(bad)} failed")
+    for r in bad[:3]:
+        print(f"  failed: scenario {r.get('scenario')} {r.get('backing')} mode {r.get('mode')} "
+              f"rep {r.get('rep')}: {r['reason']}", file=sys.stderr)
+    if bad and args.strict:
+        sys.exit(1)
 
 
 def load(path):
@@ -173,6 +237,19 @@ def load(path):
     return data
 
 
+def floor_text(r):
+    if r["mean_floor_s"] is None:
+        return "- | -"
+    return (f"{r['mean_floor_s'] * 1e3:.2f} ± {r['stdev_floor_s'] * 1e3:.2f} ({r['n_floor']}) "
+            f"| {r['after_over_floor']:.2f} ± {r['stdev_after_over_floor']:.2f}")
+
+
+def ratio_text(r):
+    if r["split_steps_ratio"] is not None:
+        return f"{r['split_steps_ratio']:.1f}×"
+    return "∞" if r["split_steps_before"] else "no split walk counted"
+
+
 def fmt(x, digits=4):
     return "-" if x is None else f"{x:.{digits}f}"
 
@@ -180,11 +257,22 @@ def fmt(x, digits=4):
 def cmd_compare(args):
     before, after = load(args.before), load(args.after)
     os.makedirs(args.output, exist_ok=True)
-    keys = sorted({key_of(r) for r in before["runs"] + after["runs"]})
+    # Floor runs (eager split off: write protection alone) are not a side
+    # of the comparison: the after kernel's, else the before kernel's, are
+    # the floor of their cell.
+    floor = {}
+    for data in (before, after):
+        for r in data["runs"]:
+            if r.get("floor") == "1" and r["status"] == "ok":
+                floor.setdefault(data["label"], {}).setdefault(key_of(r), []).append(r)
+    floor = floor.get(after["label"]) or floor.get(before["label"]) or {}
+    runs_b = [r for r in before["runs"] if r.get("floor") != "1"]
+    runs_a = [r for r in after["runs"] if r.get("floor") != "1"]
+    keys = sorted({key_of(r) for r in runs_b + runs_a})
     rows, skipped = [], []
     for key in keys:
-        rb = [r for r in before["runs"] if key_of(r) == key]
-        ra = [r for r in after["runs"] if key_of(r) == key]
+        rb = [r for r in runs_b if key_of(r) == key]
+        ra = [r for r in runs_a if key_of(r) == key]
         okb = [r for r in rb if r["status"] == "ok"]
         oka = [r for r in ra if r["status"] == "ok"]
         if not okb or not oka:
@@ -204,6 +292,13 @@ def cmd_compare(args):
             mb, sdb = mean_sd(xb)
             ma, sda = mean_sd(xa)
             t, note = welch(xb, xa)
+            xf = [r["metrics"][metric] for r in floor.get(key, []) if metric in r["metrics"]]
+            mf, sdf = mean_sd(xf)
+            ratio_f = sd_f = None
+            if mf:
+                # after / floor, its stdev propagated from both
+                ratio_f = ma / mf
+                sd_f = ratio_f * math.sqrt((sda / ma if ma else 0) ** 2 + (sdf / mf) ** 2)
             rows.append({
                 "scenario": key[0], "backing": key[1], "mode": key[2],
                 "metric": metric, "n_before": len(xb), "n_after": len(xa),
@@ -217,6 +312,8 @@ def cmd_compare(args):
                     r["counters"].get("walk.split.visited.l3", 0) for r in okb),
                 "split_l3_after": statistics.fmean(
                     r["counters"].get("walk.split.visited.l3", 0) for r in oka),
+                "n_floor": len(xf), "mean_floor_s": mf, "stdev_floor_s": sdf,
+                "after_over_floor": ratio_f, "stdev_after_over_floor": sd_f,
             })
 
     fields = list(rows[0].keys()) if rows else ["scenario"]
@@ -226,13 +323,24 @@ def cmd_compare(args):
         w.writerows(rows)
     with open(os.path.join(args.output, "compare.json"), "w") as f:
         json.dump({"title": args.title, "before": before["label"],
-                   "after": after["label"], "rows": rows, "skipped": skipped},
-                  f, indent=1)
+                   "after": after["label"], "meta_before": before.get("meta", {}),
+                   "meta_after": after.get("meta", {}), "rows": rows,
+                   "skipped": skipped}, f, indent=1)
 
     lines = [f"{args.title}", "",
-             f"before = {before['label']}, after = {after['label']}; times in ms, mean ± stdev (n)", "",
-             "| scenario | backing | mode | metric | before | after | delta | significance | split steps before → after (ratio) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"before = {before['label']}, after = {after['label']}; times in ms, mean ± stdev (n)", ""]
+    for side, data in (("before", before), ("after", after)):
+        m = data.get("meta", {})
+        if m:
+            lines.append(f"{side}: kernel {m.get('kernel_release', '?')}, "
+                         f"{m.get('mode', '?')} mode, base {m.get('base', '?')}; "
+                         f"parameters {m.get('parameters', '?')}; "
+                         f"cmdline: {m.get('cmdline', '?')}")
+    if before.get("meta") or after.get("meta"):
+        lines.append("")
+    lines += [
+             "| scenario | backing | mode | metric | before | after | delta | significance | split steps before → after (ratio) | floor (split off) | after / floor |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = r["split_steps_ratio"]
         lines.append(
@@ -241,9 +349,10 @@ def cmd_compare(args):
             f"| {r['mean_after_s'] * 1e3:.2f} ± {r['stdev_after_s'] * 1e3:.2f} ({r['n_after']}) "
             f"| {fmt(r['delta_pct'], 1)}% | {r['significance']} "
             f"| {r['split_steps_before']:.0f} → {r['split_steps_after']:.0f} "
-            f"({'∞' if ratio is None else f'{ratio:.1f}×'}) |")
+            f"({ratio_text(r)}) "
+            f"| {floor_text(r)} |")
     for s in skipped:
-        lines.append(f"| {s['scenario']} | {s['backing']} | {s['mode']} | skipped: {s['reason']} | | | | | |")
+        lines.append(f"| {s['scenario']} | {s['backing']} | {s['mode']} | skipped: {s['reason']} | | | | | | | |")
     text = "\n".join(lines) + "\n"
     with open(os.path.join(args.output, "compare.md"), "w") as f:
         f.write(text)
@@ -265,13 +374,18 @@ def plot(args, rows):
     with open(dat, "w") as f:
         for r in rows:
             label = f"{r['scenario']}/{r['backing']}/{r['metric'].replace('_dirty_log_s', '')}"
+            fm = r.get("mean_floor_s")
             f.write(f"\"{label}\" {r['mean_before_s'] * 1e3} {r['stdev_before_s'] * 1e3} "
-                    f"{r['mean_after_s'] * 1e3} {r['stdev_after_s'] * 1e3}\n")
+                    f"{r['mean_after_s'] * 1e3} {r['stdev_after_s'] * 1e3} "
+                    f"{'NaN' if fm is None else fm * 1e3} "
+                    f"{'NaN' if fm is None else r['stdev_floor_s'] * 1e3}\n")
+    has_floor = any(r.get("mean_floor_s") is not None for r in rows)
     for term, ext in (("svg size 1100,520", "svg"), ("pngcairo size 1100,520", "png"),
                       ("png size 1100,520", "png")):
         out = os.path.join(args.output, f"compare.{ext}")
         if ext == "png" and os.path.exists(out) and os.path.getsize(out) > 0:
             continue
+        floor_series = ", '' using 6:7 title 'floor (split off)'" if has_floor else ""
         script = f"""
 set terminal {term}
 set output '{out}'
@@ -284,7 +398,7 @@ set xtics rotate by -30 noenhanced
 set key top left
 set grid ytics
 set yrange [0:*]
-plot '{dat}' using 2:3:xtic(1) title 'before', '' using 4:5 title 'after'
+plot '{dat}' using 2:3:xtic(1) title 'before', '' using 4:5 title 'after'{floor_series}
 """
         r = subprocess.run([gp], input=script, text=True, capture_output=True)
         if r.returncode != 0 and ext == "svg":
@@ -300,6 +414,9 @@ def main():
     p.add_argument("label")
     p.add_argument("logs", nargs="+")
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--kind", choices=["baseline", "patched"])
+    p.add_argument("--meta", action="append", default=[])
+    p.add_argument("--strict", action="store_true")
     c = sub.add_parser("compare", help="two results files -> table, CSV, JSON, plot")
     c.add_argument("before")
     c.add_argument("after")

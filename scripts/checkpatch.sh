@@ -136,7 +136,7 @@ bisect_builds() {
 	mkdir -p "$RESULTS_DIR/bisect" "$BISECT_OUT"
 	rm -f "$RESULTS_DIR"/bisect/*.log
 	step "bisect: syncing $BISECT_TREE from $PRISTINE"
-	sync_tree "$PRISTINE" "$BISECT_TREE"
+	sync_source "$PRISTINE" "$BISECT_TREE"
 	copy_patches "$BISECT_TREE"
 	BISECT_CHECK=$("$REPO_ROOT/scripts/sparse.sh" "$BISECT_TREE")
 	bisect_config >"$BISECT_OUT/kvm-s2-walk.config"

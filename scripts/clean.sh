@@ -14,7 +14,8 @@ Usage: $0 [-h]
 
 Remove $CACHE_DIR/{trees,build} and $RESULTS_DIR.
 The downloads stay: the source in $CACHE_DIR/src, the apt caches, the
-nested QEMU root (nested-qemu/) and the sparse of tools/.
+nested QEMU root (nested-qemu/), the arm64 userspace of the vmhost stage
+(arm64-root/) and the sparse of tools/.
 
 Exit codes: 0 ok, $E_USAGE bad arguments.
 USAGE

@@ -143,6 +143,20 @@ run_config() {
 	# Parse errors (missing results, truncated output) fail one more check.
 	[ "$(count errors "$summary")" -eq 0 ] || f=$((f + 1))
 	s=$(count skipped "$summary")
+	# The base in the results files (the raw log stays as the kernel wrote it)
+	local base
+	# shellcheck disable=SC2119 # the pristine tree
+	base=$( (base_description) 2>/dev/null) || base=unknown
+	echo "# kvm-s2-walk base: $base" >>"$out.ktap"
+	[ ! -s "$out.json" ] || python3 - "$out.json" "$base" <<'PY' || true
+import json, sys
+with open(sys.argv[1]) as f:
+    data = json.load(f)
+if isinstance(data, dict):
+    data["kvm_s2_walk_base"] = sys.argv[2]
+    with open(sys.argv[1], "w") as f:
+        json.dump(data, f, indent=4)
+PY
 	if [ -z "$summary" ] || [ $((p + f + s)) -eq 0 ]; then
 		eprintf 'ERROR: %s: no KUnit results in %s (did the kernel boot?)\n' "$tree/$name" "$out.log"
 		f=$((f + 1))

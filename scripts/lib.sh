@@ -11,9 +11,30 @@
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE_DIR=${KVM_S2_WALK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-s2-walk}
 JOBS=${JOBS:-$(nproc)}
-CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-}
+# CROSS_COMPILE set, even empty, is used as is: CROSS_COMPILE= builds with
+# the native gcc (an arm64 host). Unset: native on arm64, else the Debian
+# cross compiler's prefix.
+if [ -z "${CROSS_COMPILE+set}" ]; then
+	case $(uname -m) in
+	aarch64 | arm64) CROSS_COMPILE= ;;
+	*) CROSS_COMPILE=aarch64-linux-gnu- ;;
+	esac
+fi
 ARCH=arm64
 export ARCH CROSS_COMPILE
+
+# need_cross_libc: the static test programs need an arm64 C library: the
+# cross one (libc6-dev-arm64-cross) when cross compiling, the native one
+# (libc6-dev) otherwise.
+need_cross_libc() {
+	if [ -n "$CROSS_COMPILE" ]; then
+		[ -d /usr/aarch64-linux-gnu/include ] ||
+			die "$E_PREREQ" "no aarch64 C library headers for CROSS_COMPILE=$CROSS_COMPILE: install libc6-dev-arm64-cross (make deps)"
+	else
+		[ -f /usr/include/aarch64-linux-gnu/bits/libc-header-start.h ] || [ -f /usr/include/stdio.h ] ||
+			die "$E_PREREQ" "no C library headers for a native build (CROSS_COMPILE is empty): install libc6-dev (make deps)"
+	fi
+}
 
 # The base the series is written against. KERNEL_DEB_VERSION pins the exact
 # Debian build; when the mirror no longer has it, the newest 7.3.y is used
@@ -95,17 +116,38 @@ pristine_dir() {
 	fi
 }
 
+# is_git_tree DIR: DIR is the top of a git work tree.
+is_git_tree() {
+	[ -e "$1/.git" ] && command -v git >/dev/null 2>&1 &&
+		[ "$(git -C "$1" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$1" && pwd -P)" ]
+}
+
+# git_dirty DIR: the changes of a git tree against HEAD, one "git status
+# --porcelain" line each (untracked files included, ignored ones not).
+git_dirty() {
+	git -C "$1" status --porcelain --untracked-files=all 2>/dev/null
+}
+
 # base_description [DIR]: what the kernels are built from, for results
 # files: the Debian package or upstream tarball the tree (default: the
-# pristine one) came from, or the user's tree and its version.
+# pristine one) came from, or the user's tree: its git describe and commit
+# (and whether it had uncommitted changes), or for a tree without git, its
+# path; always with the Linux version.
 # shellcheck disable=SC2120 # DIR is optional
 base_description() {
-	local dir=${1:-}
+	local dir=${1:-} desc sha
 	[ -n "$dir" ] || dir=$(pristine_dir)
 	if [ -f "$dir/.kvm-s2-walk-origin" ]; then
 		echo "$(head -n 1 "$dir/.kvm-s2-walk-origin") (Linux $(kernel_version "$dir"))"
+	elif is_git_tree "$dir"; then
+		desc=$(git -C "$dir" describe --always --tags --dirty 2>/dev/null) || desc='?'
+		sha=$(git -C "$dir" rev-parse HEAD 2>/dev/null) || sha='?'
+		if [ -n "$(git_dirty "$dir")" ]; then
+			sha="$sha + uncommitted changes"
+		fi
+		echo "KERNEL_SRC=$dir git $desc (commit $sha) (Linux $(kernel_version "$dir"))"
 	else
-		echo "KERNEL_SRC=$dir (Linux $(kernel_version "$dir"))"
+		echo "KERNEL_SRC=$dir (Linux $(kernel_version "$dir"), no git)"
 	fi
 }
 
@@ -313,6 +355,31 @@ sync_tree() {
 		(cd "$dst" && tr '\n' '\0' | xargs -0 -r touch --)
 }
 
+# sync_source SRC DST: sync_tree for a pristine tree, except that of a git
+# tree only what git tracks or would track is copied (tracked files and
+# untracked ones not ignored: never build output, never .git), and
+# everything else in DST (quilt state, old files, build output) is removed.
+sync_source() {
+	local src=$1 dst=$2 tmp
+	if [ -f "$src/.kvm-s2-walk-origin" ] || ! is_git_tree "$src"; then
+		sync_tree "$src" "$dst"
+		return
+	fi
+	tmp=$(mktemp -d)
+	git -C "$src" ls-files -z --deleted | LC_ALL=C sort -z >"$tmp/deleted"
+	git -C "$src" ls-files -z --cached --others --exclude-standard | LC_ALL=C sort -zu |
+		LC_ALL=C comm -z -23 - "$tmp/deleted" >"$tmp/src"
+	mkdir -p "$dst"
+	rsync -a --checksum --from0 --files-from="$tmp/src" --out-format='%i %n' "$src"/ "$dst"/ |
+		sed -n 's/^>f[^ ]* //p' |
+		(cd "$dst" && tr '\n' '\0' | xargs -0 -r touch --)
+	(cd "$dst" && find . \( -type f -o -type l \) -printf '%P\0') | LC_ALL=C sort -z |
+		LC_ALL=C comm -z -23 - "$tmp/src" | { grep -zvx -- "$STAMP_NAME" || true; } |
+		(cd "$dst" && xargs -0 -r rm -f --)
+	find "$dst" -mindepth 1 -type d -empty -delete
+	rm -rf "$tmp"
+}
+
 # quilt_in TREE ARGS...: quilt on TREE with its patches in TREE/patches,
 # ignoring any ~/.quiltrc.
 quilt_in() {
@@ -380,8 +447,33 @@ elapsed() {
 	printf '%dm%02ds' $(($1 / 60)) $(($1 % 60))
 }
 
+# abs_path PATH: PATH made absolute and normalised, existing or not
+# (realpath -m; busybox's realpath has no -m: then "." and ".." are
+# folded by hand, symbolic links are kept).
+abs_path() {
+	local p=$1 out='' c parts
+	if [ -z "${_REALPATH_M+set}" ]; then
+		_REALPATH_M=0
+		realpath -m -- / >/dev/null 2>&1 && _REALPATH_M=1
+	fi
+	if [ "$_REALPATH_M" = 1 ]; then
+		realpath -m -- "$p"
+		return
+	fi
+	[ "${p:0:1}" = / ] || p=$PWD/$p
+	IFS=/ read -ra parts <<<"$p"
+	for c in "${parts[@]}"; do
+		case $c in
+		'' | .) ;;
+		..) out=${out%/*} ;;
+		*) out=$out/$c ;;
+		esac
+	done
+	echo "${out:-/}"
+}
+
 # kunit.py and make -C change directory: make every path absolute.
 for _v in CACHE_DIR PATCHED_DIR BASELINE_DIR MERGEABLE_DIR BUILD_DIR RESULTS_DIR PATCHES_DIR KUNIT_DIR LOCK_FILE; do
-	printf -v "$_v" '%s' "$(realpath -m -- "${!_v}")"
+	printf -v "$_v" '%s' "$(abs_path "${!_v}")"
 done
 unset _v

@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-ALL_STAGES=(deps fetch shellcheck selftest apply layers checkpatch kunit sparse vm vmselftests vmnested)
+ALL_STAGES=(deps fetch shellcheck selftest apply layers checkpatch kunit sparse vm vmhost vmselftests vmnested)
 # A failed prerequisite stops the run: later stages cannot work without it.
 PREREQS=" deps fetch apply "
 
@@ -29,6 +29,10 @@ Run the stages (default, in this order: ${ALL_STAGES[*]}):
   sparse      scripts/layers.sh sparse    W=1 C=1 build of arch/arm64/kvm/, series
                                           for merging alone
   vm          scripts/vm.sh check         debug module + walk counters in a VM, both kernels
+  vmhost      scripts/vm.sh host          the hardware path in the VM: bench.sh host, unmodified,
+                                          on each kernel (bash, busybox, python3 from Debian
+                                          arm64 packages); bench.sh compare gives the walk-step
+                                          counts of vm.sh check; the failures it must refuse
   vmselftests scripts/vm.sh selftests     in-tree KVM selftests, same outcome on both kernels
   vmnested    scripts/vm.sh nested        selftests with vEL2 guests under QEMU 11.1 (FEAT_NV2),
                                           kvm-arm.mode=nested, same outcome on both kernels
@@ -79,6 +83,10 @@ vm_check() {
 	"$REPO_ROOT/scripts/vm.sh" check
 }
 
+vm_host() {
+	"$REPO_ROOT/scripts/vm.sh" host
+}
+
 vm_selftests() {
 	"$REPO_ROOT/scripts/vm.sh" selftests
 }
@@ -99,6 +107,7 @@ stage_cmd() {
 	sparse) echo sparse_check ;;
 	kunit) echo "$REPO_ROOT/scripts/kunit.sh" ;;
 	vm) echo vm_check ;;
+	vmhost) echo vm_host ;;
 	vmselftests) echo vm_selftests ;;
 	vmnested) echo vm_nested ;;
 	*) return 1 ;;

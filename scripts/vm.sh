@@ -72,6 +72,17 @@ $(printf '               %s\n' "${SELFTESTS[@]}")
              at vEL2; KVM must report "VHE+NV2 mode". Table:
              $RESULTS_DIR/vm/nested-selftests.md
 $(printf '               %s\n' "${NESTED_SELFTESTS[@]}")
+  host       the host path, proven in the VM: each kernel booted with an
+             arm64 userspace (bash, busybox, python3: scripts/arm64-root.sh)
+             runs scripts/bench.sh host, unmodified, as on hardware
+             (-r 1 -b ${CHECK_MIB}M -s anonymous); bench.sh compare of the two
+             results must give vm.sh check's walk-step counts, exactly. Before
+             that, bench.sh host must refuse: a missing module, a module
+             insmod rejects, a short 1 GiB hugepage allocation, no debugfs
+             (baseline), the patched kernel labelled baseline, a SIGTERM
+             once the module is loaded and the 2 MiB pool raised (patched);
+             each time with the module unloaded and the hugepages restored.
+             Results: $RESULTS_DIR/vm/host/
   repeat N 'SELFTEST ARGS'
              build, then boot each kernel N times running the in-tree
              selftest once per boot; count pass/skip/fail and boots with a
@@ -90,6 +101,8 @@ $RESULTS_DIR/vm/<tree>-counters.txt. The last line is "N passed, N failed".
 Environment:
   VM_MEM, VM_SMP     QEMU memory and CPUs (default 2G, 2)
   VM_TIMEOUT         seconds a boot may take (default 900)
+  VM_BUILD=0         boot the kernels, modules and programs already built
+                     (nothing applied or rebuilt)
   CHECK_MIB          guest memory of the check, in MiB (default 64)
   JOBS, CROSS_COMPILE, KERNEL_SRC, FORCE, KVM_S2_WALK_CACHE, KVM_S2_WALK_LOCK:
                      see apply.sh -h and kunit.sh -h
@@ -145,8 +158,8 @@ check_tree_counters() {
 	local c=$RESULTS_DIR/vm/$tree-counters.txt
 	local pages=$((CHECK_MIB * 256)) pmds=$((CHECK_MIB / 2)) l3 l2 tab3 walks
 
-	output_of "$log" "cat $DEBUGFS/counters" >"$c"
-	output_of "$log" "cat $DEBUGFS/table" >"${c%.txt}-table.txt"
+	{ output_of "$log" "cat $DEBUGFS/counters"; echo "# base: $RESULTS_BASE"; } >"$c"
+	{ output_of "$log" "cat $DEBUGFS/table"; echo "# base: $RESULTS_BASE"; } >"${c%.txt}-table.txt"
 	echo "--- $tree: walk counters of the eager split (${CHECK_MIB} MiB, 4K pages):"
 	sed 's/^/    /' "${c%.txt}-table.txt"
 
@@ -181,7 +194,7 @@ check_tree_counters() {
 check_teardown() {
 	local tree=$1 log=$2 c line max walks want
 	c=$RESULTS_DIR/vm/$tree-teardown-counters.txt
-	output_of "$log" "cat $DEBUGFS/counters" 2 >"$c"
+	{ output_of "$log" "cat $DEBUGFS/counters" 2; echo "# base: $RESULTS_BASE"; } >"$c"
 	line=$(output_of "$log" "run /vm_churn 0 $CHURN_VMS" | grep '^vm_churn:') || true
 	echo "--- $tree: teardown of $CHURN_VMS empty VMs of 40 bits and of the largest IPA size:"
 	output_of "$log" "run /vm_churn 40 $CHURN_VMS" | grep '^vm_churn:' | sed 's/^/    /' || true
@@ -310,6 +323,7 @@ run_selftests() {
 			done
 			printf ' %s |\n' "${note[$name]:-}"
 		done
+		printf '\nKernels built from %s.\n' "$RESULTS_BASE"
 	} >"$table"
 	echo "--- in-tree KVM selftests ($table):"
 	sed 's/^/    /' "$table"
@@ -400,6 +414,8 @@ run_nested() {
 		echo "    $tree: ${line:-vm_churn printed nothing}; destroy walks ${walks:-?}"
 	done
 	rm -f "$cmds"
+	printf '\nKernels built from %s.\n' "$RESULTS_BASE" >>"$table"
+	printf '\nKernels built from %s.\n' "$RESULTS_BASE" >>"$l2table"
 	echo "--- shadow stage-2 walks of $L2_TEST ($l2table):"
 	sed 's/^/    /' "$l2table"
 	# The baseline empties every shadow MMU, one walk per GiB of the
@@ -454,8 +470,197 @@ repeat_selftest() {
 		unset count
 	done
 	rm -f "$cmds"
+	printf '\nKernels built from %s.\n' "$RESULTS_BASE" >>"$summary"
 	echo "--- $t, $n boots per kernel ($summary):"
 	sed 's/^/    /' "$summary"
+}
+
+# The host path, in the VM: the VM kernels stand in for an arm64 host
+# booted into each kernel in turn. scripts/bench.sh host runs there,
+# unmodified, under bash with busybox and python3 (scripts/arm64-root.sh),
+# as a hardware user runs it; its results must give the walk-step counts of
+# the QEMU mode (vm.sh check). Before it, the failures it must refuse.
+HOST_BENCH_DIR=/tmp/hp
+
+# host_case NAME EXPECT_RC SETUP TEARDOWN BENCH_ARGS...: a script for the VM
+# running bench.sh with BENCH_ARGS, then printing what it left behind.
+host_case() {
+	local name=$1 rc=$2 setup=$3 teardown=$4 hp=/sys/kernel/mm/hugepages
+	shift 4
+	{
+		echo '#!/bin/bash'
+		echo "# $name (expected exit status $rc)"
+		echo "hp=$hp module=$MODULE_NAME"
+		cat <<'SH'
+pools() { echo "$(cat $hp/hugepages-2048kB/nr_hugepages),$(cat $hp/hugepages-1048576kB/nr_hugepages)"; }
+before=$(pools)
+SH
+		echo "$setup"
+		printf '%q ' /bin/bash /kvm-s2-walk/scripts/bench.sh -o "$HOST_BENCH_DIR" -r 1 -b "${CHECK_MIB}M" \
+			-s anonymous -m 6 -v 1 -i 2 -S 2M -T /dirty_log_perf_test -B "$HOST_BASE" "$@"
+		if [ -n "${HOST_CASE_TERM:-}" ]; then
+			# killed once its probe has started (module loaded, pools raised)
+			echo "& pid=\$!; while [ ! -e $HOST_CASE_TERM ]; do sleep 0.2; done; kill -TERM \$pid; wait \$pid"
+		else
+			echo
+		fi
+		echo 'rc=$?'
+		echo "$teardown"
+		cat <<'SH'
+loaded=no; [ ! -d /sys/module/$module ] || loaded=yes
+echo "@@@ rc=$rc module_loaded=$loaded hugepages_before=$before hugepages_after=$(pools)"
+exit $rc
+SH
+	} >"$HOST_HP/$name"
+	chmod +x "$HOST_HP/$name"
+}
+
+# host_commands TREE: the VM's /commands and the scripts under /hp.
+host_commands() {
+	local tree=$1 ko=/$MODULE_NAME.ko other=baseline
+	[ "$tree" != baseline ] || other=patched
+	rm -rf "$HOST_HP"
+	mkdir -p "$HOST_HP"
+	echo "# Written by scripts/vm.sh host"
+	# shellcheck disable=SC2016 # expanded in the VM
+	printf '#!/bin/bash\necho "bash $BASH_VERSION, $(python3 --version), $(busybox | head -n 1)"\n' >"$HOST_HP/versions"
+	chmod +x "$HOST_HP/versions"
+	echo "run /bin/busybox --install -s"
+	echo "run /hp/versions"
+	if [ "$tree" = baseline ]; then
+		host_case no-module 2 '' '' -K /nonexistent.ko host "$tree"
+		host_case bad-module 1 "cp $ko /tmp/bad.ko && printf '\\377\\377\\377\\377' | dd of=/tmp/bad.ko bs=1 seek=40 conv=notrunc 2>/dev/null" \
+			'' -K /tmp/bad.ko host "$tree"
+		host_case short-hugepages 1 '' '' -K "$ko" -b 1G -s anonymous_hugetlb_1gb host "$tree"
+		host_case no-debugfs 3 'umount /sys/kernel/debug' 'mount -t debugfs debugfs /sys/kernel/debug' \
+			-K "$ko" host "$tree"
+		printf '!run /hp/%s\n' no-module bad-module short-hugepages no-debugfs
+	else
+		host_case wrong-label 1 '' '' -K "$ko" host "$other"
+		HOST_CASE_TERM=$HOST_BENCH_DIR/$tree.probe.log \
+			host_case sigterm 143 '' '' -K "$ko" -s anonymous_hugetlb_2mb host "$tree"
+		echo "!run /hp/wrong-label"
+		echo "!run /hp/sigterm"
+	fi
+	host_case bench 0 '' '' -K "$ko" host "$tree"
+	echo "run /hp/bench"
+	echo "cat $HOST_BENCH_DIR/$tree.json"
+}
+
+# host_expect TREE LOG CASE RC REGEX: the case failed with RC, said REGEX,
+# and left no module loaded and the hugepage pools as they were.
+host_expect() {
+	local tree=$1 log=$2 name=$3 rc=$4 re=$5 out tail
+	out=$(output_of "$log" "!run /hp/$name")
+	tail=$(grep '^@@@ rc=' <<<"$out" | tail -n 1) || true
+	if grep -Eq -- "$re" <<<"$out" && [[ $tail == "@@@ rc=$rc "* ]] &&
+	   [[ $tail == *module_loaded=no* ]] &&
+	   [ "$(sed -n 's/.*hugepages_before=\([^ ]*\).*/\1/p' <<<"$tail")" = "$(sed -n 's/.*hugepages_after=\([^ ]*\).*/\1/p' <<<"$tail")" ]; then
+		pass "$tree: bench.sh host refuses: $name (exit $rc: $(grep -Eo -m 1 -- "$re" <<<"$out")); module unloaded, hugepages restored"
+	else
+		grep -E 'ERROR|@@@' <<<"$out" | sed 's/^/    | /'
+		failed "$tree: bench.sh host, case $name: expected exit $rc and /$re/, module unloaded, hugepages restored (serial log: $log)"
+	fi
+}
+
+# host_counters JSON SCENARIO BACKING: the walk.split.* counters of the
+# first ok run of that cell, "key value" lines, sorted.
+host_counters() {
+	python3 - "$@" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))
+for r in data["runs"]:
+    if r["status"] == "ok" and r.get("scenario") == sys.argv[2] and \
+            r.get("backing") == sys.argv[3] and r.get("floor") != "1":
+        for k in sorted(r["counters"]):
+            if k.startswith("walk.split."):
+                print(k, r["counters"][k])
+        break
+PY
+}
+
+run_host_path() {
+	local tree log cmds dir=$RESULTS_DIR/vm/host rel meta check_c got want
+	local pages=$((CHECK_MIB * 256)) t0=$SECONDS
+	"$REPO_ROOT/scripts/arm64-root.sh" provision
+	HOST_BASE=$RESULTS_BASE
+	HOST_HP=$(mktemp -d)
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	VM_CMDLINE="loglevel=5 $VM_CMDLINE"
+	for tree in "${TREES[@]}"; do
+		log=$RESULTS_DIR/vm/$tree-host.log
+		cmds=$dir/$tree.commands
+		host_commands "$tree" >"$cmds"
+		if boot "$tree" "$cmds" "$log" "/=$("$REPO_ROOT/scripts/arm64-root.sh" path)" \
+			"/kvm-s2-walk/scripts=$REPO_ROOT/scripts" "/hp=$HOST_HP"; then
+			pass "$tree: every command in the VM as expected ($(output_of "$log" "run /hp/versions" | head -n 1))"
+		else
+			failed "$tree: boot or commands failed (serial log: $log)"
+		fi
+		splat_check "$tree" "$log"
+		if [ "$tree" = baseline ]; then
+			host_expect "$tree" "$log" no-module 2 'ERROR: -K /nonexistent\.ko: no such module file'
+			host_expect "$tree" "$log" bad-module 1 'ERROR: insmod /tmp/bad\.ko failed'
+			host_expect "$tree" "$log" short-hugepages 1 'ERROR: short hugepage allocation: [0-9]+ of [0-9]+ 1 GiB pages'
+			host_expect "$tree" "$log" no-debugfs 3 'ERROR: debugfs is not mounted'
+		else
+			host_expect "$tree" "$log" wrong-label 1 "ERROR: kernel [^ ]+ does not match label 'baseline'"
+			host_expect "$tree" "$log" sigterm 143 "==> \[[0-9:]+\] hugepages: [^ ]+ 0 -> [0-9]+"
+		fi
+		output_of "$log" "cat $HOST_BENCH_DIR/$tree.json" >"$dir/$tree.json"
+		output_of "$log" "run /hp/bench" >"$dir/$tree.bench.log"
+		if meta=$(python3 -c 'import json, sys; m = json.load(open(sys.argv[1]))["meta"]; print("kernel %s, kind %s, module built for %s, base %s" % (m["kernel_release"], m["kind"], m["module_vermagic"].split()[0], m["base"]))' "$dir/$tree.json" 2>/dev/null) &&
+		   [[ $meta == *"kind $tree, "* ]] && [[ $meta == *"base $HOST_BASE" ]]; then
+			pass "$tree: $tree.json written by bench.sh host in the VM: $meta"
+		else
+			failed "$tree: no results file with kernel, kind $tree, module and base from bench.sh host (serial log: $log)"
+		fi
+	done
+	rm -rf "$HOST_HP"
+
+	step "bench.sh compare of the two results files of the host path"
+	if "$REPO_ROOT/scripts/bench.sh" -o "$dir" compare "$dir/baseline.json" "$dir/patched.json" >"$dir/compare.out" 2>&1; then
+		pass "bench.sh compare of the host path's results ($dir/compare.md)"
+		grep -E '^\| 1 \| anonymous ' "$dir/compare.md" | sed 's/^/    /'
+	else
+		sed 's/^/    | /' "$dir/compare.out"
+		failed "bench.sh compare of the host path's results"
+	fi
+	# The QEMU mode's counts: vm.sh check asserts them (same
+	# dirty_log_perf_test command as scenario 1 here).
+	for tree in "${TREES[@]}"; do
+		got=$(host_counters "$dir/$tree.json" 1 anonymous 2>/dev/null) || got=
+		want=$([ "$tree" = baseline ] && echo "$pages" || echo 0)
+		expect_eq "$tree: host path, split visited.l3 (vm.sh check's count)" \
+			"$(awk '$1 == "walk.split.visited.l3" { print $2 }' <<<"$got")" "$want"
+		expect_eq "$tree: host path, split tables.l3 = visited.l2" \
+			"$(awk '$1 == "walk.split.tables.l3" { print $2 }' <<<"$got")" \
+			"$(awk '$1 == "walk.split.visited.l2" { print $2 }' <<<"$got")"
+		check_c=$RESULTS_DIR/vm/$tree-counters.txt
+		if [ -s "$check_c" ]; then
+			if [ -n "$got" ] && [ "$got" = "$(grep '^walk\.split\.' "$check_c" | LC_ALL=C sort)" ]; then
+				pass "$tree: host path, every walk.split counter ($(wc -l <<<"$got")) equals vm.sh check's ($check_c)"
+			else
+				diff <(grep '^walk\.split\.' "$check_c" | LC_ALL=C sort) <(echo "$got") | sed 's/^/    | /'
+				failed "$tree: host path's walk.split counters differ from vm.sh check's ($check_c)"
+			fi
+		fi
+	done
+	# The compare table: the same steps, as the QEMU mode's compare shows them.
+	rel=$(python3 - "$dir/compare.json" <<'PY' 2>/dev/null
+import json, sys
+for r in json.load(open(sys.argv[1]))["rows"]:
+    if r["scenario"] == "1" and r["backing"] == "anonymous" and r["metric"] == "enable_dirty_log_s":
+        print("%d %d %d %d" % (r["split_l3_before"], r["split_l3_after"], r["split_steps_before"], r["split_steps_after"]))
+PY
+) || rel=
+	local sb sa
+	sb=$(host_counters "$dir/baseline.json" 1 anonymous 2>/dev/null | awk '$1 ~ /^walk\.split\.visited\./ { s += $2 } END { print s + 0 }')
+	sa=$(host_counters "$dir/patched.json" 1 anonymous 2>/dev/null | awk '$1 ~ /^walk\.split\.visited\./ { s += $2 } END { print s + 0 }')
+	expect_eq "compare (scenario 1, anonymous): last-level visits before, after; split steps before, after" \
+		"$rel" "$pages 0 $sb $sa"
+	info "host path done in $(elapsed $((SECONDS - t0)))"
 }
 
 main() {
@@ -473,7 +678,7 @@ main() {
 	local cmd=$1 file='' tree
 	shift
 	case $cmd in
-	build | check | selftests | nested) [ $# -eq 0 ] || { usage >&2; exit "$E_USAGE"; } ;;
+	build | check | selftests | nested | host) [ $# -eq 0 ] || { usage >&2; exit "$E_USAGE"; } ;;
 	repeat)
 		{ [ $# -eq 2 ] && [[ $1 =~ ^[1-9][0-9]{0,2}$ ]]; } ||
 			die "$E_USAGE" "repeat needs a count (1-999) and a selftest with its arguments, e.g. repeat 10 'memslot_perf_test -l 1 -r 1'"
@@ -489,8 +694,7 @@ main() {
 		die "$E_USAGE" "CHECK_MIB=$CHECK_MIB: a positive even number of MiB is needed"
 	fi
 	need_cmd qemu-system-aarch64 "${CROSS_COMPILE}gcc" make flock gzip timeout sha256sum
-	[ -d /usr/aarch64-linux-gnu/include ] ||
-		die "$E_PREREQ" "no aarch64 C library headers: install libc6-dev-arm64-cross (make deps)"
+	need_cross_libc
 
 	if [ "$cmd" = selftests ] || [ "$cmd" = nested ]; then
 		local names=() t list=("${SELFTESTS[@]}")
@@ -509,9 +713,12 @@ main() {
 	else
 		build_all
 	fi
+	# shellcheck disable=SC2119 # the pristine tree
+	RESULTS_BASE=$( (base_description) 2>/dev/null) || RESULTS_BASE="an unknown base"
 	case $cmd in
 	selftests) run_selftests ;;
 	nested) run_nested ;;
+	host) run_host_path ;;
 	repeat) repeat_selftest "$1" "$2" ;;
 	build) info "built: ${TREES[*]}"; return 0 ;;
 	boot)

@@ -129,7 +129,7 @@ main() {
 
 	echo "# options"
 	local sc
-	for sc in apply checkpatch kunit deps fetch-kernel test clean vm bench run-commands layers nested-qemu sparse; do
+	for sc in apply checkpatch kunit deps fetch-kernel test clean vm bench run-commands layers nested-qemu sparse arm64-root; do
 		expect "$sc.sh: unknown option -> exit 2 + usage" 2 '^Usage:' "$S/$sc.sh" -Z
 		expect "$sc.sh -h -> usage" 0 '^Usage:' "$S/$sc.sh" -h
 	done
@@ -224,6 +224,62 @@ main() {
 		"$S/apply.sh" -t baseline
 	check "  ...and the copy is pristine" cmp -s "$TMP/k73/$FILE" "$TMP/cache/trees/baseline/$FILE"
 
+	echo "# apply.sh: your own tree (KERNEL_SRC)"
+	local own=$TMP/own
+	cp -a "$TMP/k73" "$own"
+	series good.patch
+	expect "a tree without git: copied and patched" 0 'applied: good\.patch' env KERNEL_SRC="$own" "$S/apply.sh"
+	echo "line 31" >>"$own/$FILE"
+	expect "  ...an edit in it re-syncs the copy" 0 'syncing' env KERNEL_SRC="$own" "$S/apply.sh"
+	check "  ...which has the edit" grep -qx 'line 31' "$PATCHED/$FILE"
+	: >"$own/.config"
+	expect "  ...built in place (.config) -> error saying make mrproper" 2 \
+		"was built in place \(it has \.config\).*make mrproper" env KERNEL_SRC="$own" "$S/apply.sh"
+	rm "$own/.config"
+	if command -v git >/dev/null; then
+		printf '*.o\n/.config\n' >"$own/.gitignore"
+		git -C "$own" init -q && git -C "$own" add -A &&
+			git -C "$own" -c user.name=t -c user.email=t@t commit -qm base
+		expect "a git tree: copied, base is its commit" 0 "base: KERNEL_SRC=$own git [0-9a-f]+ \(commit [0-9a-f]{40}\)" \
+			env KERNEL_SRC="$own" "$S/apply.sh"
+		expect "  ...unchanged: up to date" 0 'patched tree up to date' env KERNEL_SRC="$own" "$S/apply.sh"
+		echo obj >"$own/arch/arm64/kvm/pgtable.o"
+		: >"$own/.config"
+		expect "  ...build output (ignored files) alone: up to date" 0 'patched tree up to date' \
+			env KERNEL_SRC="$own" "$S/apply.sh"
+		git -C "$own" -c user.name=t -c user.email=t@t commit -q --allow-empty -m next
+		expect "  ...a new commit re-syncs, warns that it was built in place" 0 \
+			'WARNING: .* was built in place \(\.config\): its build output .* is not copied' \
+			env KERNEL_SRC="$own" "$S/apply.sh"
+		check "  ...and the copy has no build output" test ! -e "$PATCHED/.config" -a ! -e "$PATCHED/arch/arm64/kvm/pgtable.o"
+		echo "line 32" >>"$own/$FILE"
+		expect "  ...an uncommitted change re-syncs, with a warning saying what to do" 0 \
+			"1 uncommitted change\(s\) \($FILE\).*commit them or 'git stash'" env KERNEL_SRC="$own" "$S/apply.sh"
+		check "  ...and the change is in the copy" grep -qx 'line 32' "$PATCHED/$FILE"
+		expect "  ...the base says so" 0 'uncommitted changes' \
+			env KERNEL_SRC="$own" bash -c ". '$S/lib.sh'; base_description"
+	fi
+
+	echo "# lib.sh: CROSS_COMPILE"
+	expect "CROSS_COMPILE= (empty) is kept: a native build" 0 '^\[\]$' \
+		env CROSS_COMPILE= bash -c ". '$S/lib.sh'; echo \"[\$CROSS_COMPILE]\""
+	if [ "$(uname -m)" != aarch64 ]; then
+		expect "CROSS_COMPILE unset on $(uname -m): the cross prefix" 0 '^\[aarch64-linux-gnu-\]$' \
+			env -u CROSS_COMPILE bash -c ". '$S/lib.sh'; echo \"[\$CROSS_COMPILE]\""
+	fi
+
+	echo "# deps.sh"
+	mkdir -p "$TMP/nodpkg"
+	# every command of the system but dpkg-query and apt-get (names in
+	# several directories: the first one wins, ln says nothing)
+	ln -s /usr/local/bin/* /usr/bin/* /bin/* "$TMP/nodpkg/" 2>/dev/null || true
+	rm -f "$TMP/nodpkg/dpkg-query" "$TMP/nodpkg/apt-get"
+	expect "not Debian/Ubuntu (no dpkg-query) -> the package list and a clear error" 3 \
+		'not a Debian or Ubuntu system.*install the equivalents' env PATH="$TMP/nodpkg" bash "$S/deps.sh"
+	expect "  ...listing the packages" 3 '^  python3-ply$' env PATH="$TMP/nodpkg" bash "$S/deps.sh"
+	expect "CROSS_COMPILE= (native): no cross compiler in the list" 0 '^  qemu-system-arm quilt' \
+		env CROSS_COMPILE= "$S/deps.sh" -h
+
 	echo "# checkpatch.sh"
 	series good.patch xxx.patch
 	expect "one clean and one bad patch -> ok/FAIL lines and summary" 1 \
@@ -262,6 +318,14 @@ main() {
 	expect "repeat of no selftest name -> error" 2 "is no selftest name" "$S/vm.sh" repeat 2 '-x; rm'
 
 	expect "nested with an extra argument -> usage" 2 '^Usage:' "$S/vm.sh" nested extra
+	expect "host with an extra argument -> usage" 2 '^Usage:' "$S/vm.sh" host extra
+	expect "VM_BUILD=0 with nothing built -> error" 2 'VM_BUILD=0 but .* is not built' \
+		env VM_BUILD=0 "$S/vm.sh" host
+
+	echo "# arm64-root.sh"
+	expect "no command -> usage" 2 '^Usage:' "$S/arm64-root.sh"
+	expect "unknown command -> error" 2 "unknown command 'bogus'" "$S/arm64-root.sh" bogus
+	expect "path before provision -> error" 2 'no arm64 userspace yet' "$S/arm64-root.sh" path
 
 	echo "# nested-qemu.sh"
 	expect "no command -> usage" 2 '^Usage:' "$S/nested-qemu.sh"
@@ -318,13 +382,76 @@ main() {
 	expect "-b 12 -> error" 2 '-b 12: a size' "$S/bench.sh" -b 12
 	expect "-s bogus -> error naming the backings" 2 "unknown backing 'bogus'" "$S/bench.sh" -s bogus
 	expect "-m x -> error" 2 "-m 'x': guest mode numbers" "$S/bench.sh" -m x
+	expect "-p 16k -> error naming the page sizes" 2 "-p '16k': page sizes of the VM kernels, 4k and/or 64k" \
+		"$S/bench.sh" -p 16k
+	expect "-p '4k 64k' -F are accepted" 2 'no such results file' \
+		"$S/bench.sh" -o "$TMP/b" -p '4k 64k' -F compare /nonexistent /nonexistent
 	expect "unknown command -> error" 2 "unknown command 'bogus'" "$S/bench.sh" -o "$TMP/b" bogus
 	expect "compare with a missing file -> error" 2 'no such results file' \
 		"$S/bench.sh" -o "$TMP/b" compare /nonexistent /nonexistent
-	if [ "$(uname -m)" != aarch64 ]; then
-		expect "host mode on $(uname -m) -> error" 2 'host mode runs on an arm64 machine' \
-			"$S/bench.sh" -o "$TMP/b" host before
+	: >"$TMP/fake.ko"
+	expect "host: a label that is neither baseline nor patched -> error" 2 \
+		"LABEL 'mykernel' must start with 'baseline'" "$S/bench.sh" -o "$TMP/b" host mykernel
+	expect "host without -T -> error" 2 'host mode needs -T' "$S/bench.sh" -o "$TMP/b" host baseline
+	expect "host -T of no executable -> error" 2 '-T /nonexistent: no such executable' \
+		"$S/bench.sh" -o "$TMP/b" -T /nonexistent host baseline
+	expect "host without -K -> error" 2 'host mode needs -K' \
+		"$S/bench.sh" -o "$TMP/b" -T /bin/true host patched
+	expect "host -K of a missing module -> error" 2 '-K /nonexistent.ko: no such module file' \
+		"$S/bench.sh" -o "$TMP/b" -T /bin/true -K /nonexistent.ko host patched
+	# (as root, when user nobody can read the scripts)
+	if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
+	   setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$S/bench.sh"; then
+		local nobody
+		nobody=$(mktemp -d)
+		chmod 777 "$nobody"
+		cp "$TMP/fake.ko" "$nobody/"
+		expect "host as a user -> error (root needed)" 3 'host mode needs root' \
+			setpriv --reuid=65534 --regid=65534 --clear-groups env KVM_S2_WALK_CACHE="$nobody" \
+			"$S/bench.sh" -o "$nobody/b" -T /bin/true -K "$nobody/fake.ko" host patched
+		rm -rf "$nobody"
 	fi
+	if [ "$(uname -m)" != aarch64 ] && [ "$(id -u)" -eq 0 ]; then
+		expect "host mode on $(uname -m) -> error" 2 'host mode runs on an arm64 machine' \
+			"$S/bench.sh" -o "$TMP/b" -T /bin/true -K "$TMP/fake.ko" host before
+	fi
+	# A log of the patched kernel: the split entered 33 last-level tables
+	# and visited none of their entries.
+	{
+		echo '@@ cmd cat /proc/sys/kernel/osrelease'; echo '7.3.4-test'; echo '@@ ok cat /proc/sys/kernel/osrelease'
+		echo '@@ cmd mark run kernel=x scenario=1 backing=anonymous mode=6 rep=1'
+		echo '@@ cmd ?run /dirty_log_perf_test -g'
+		echo 'Enabling dirty logging time: 0.010000000s'
+		echo '@@ ok ?run /dirty_log_perf_test -g'
+		echo '@@ cmd cat /sys/kernel/debug/kvm_s2_walk/counters'
+		printf 'walk.split.walks 33\nwalk.split.tables.l3 33\nwalk.split.visited.l2 33\nwalk.split.visited.l3 0\n'
+		echo '@@ ok cat /sys/kernel/debug/kvm_s2_walk/counters'
+		echo '@@ done errors=0'
+	} >"$TMP/b/patched.log"
+	expect "parse --kind baseline of a patched kernel's log -> refused" 1 \
+		'1 run\(s\) are not of a baseline kernel.*33 last-level tables and visited 0' \
+		python3 "$S/bench-report.py" parse baseline "$TMP/b/patched.log" -o "$TMP/b/refused.json" --kind baseline
+	check "  ...and no results file written" test ! -e "$TMP/b/refused.json"
+	expect "parse --kind patched records the kernel release and --meta" 0 '1 runs, 1 ok' \
+		python3 "$S/bench-report.py" parse patched "$TMP/b/patched.log" -o "$TMP/b/p.json" --kind patched --meta base=B1
+	check "  ...in meta" grep -q '"kernel_release": "7.3.4-test"' "$TMP/b/p.json"
+	check "  ...with the base" grep -q '"base": "B1"' "$TMP/b/p.json"
+	sed 's/^walk.split.*/walk.split.walks 0/' "$TMP/b/patched.log" >"$TMP/b/nocount.log"
+	python3 "$S/bench-report.py" parse none "$TMP/b/nocount.log" -o "$TMP/b/n.json" >/dev/null
+	expect "compare without split counts -> 'no split walk counted', not infinity" 0 'no split walk counted' \
+		python3 "$S/bench-report.py" compare "$TMP/b/n.json" "$TMP/b/n.json" -o "$TMP/b"
+	# floor runs (eager split off) of the patched kernel: after / floor
+	sed 's/rep=1$/rep=1 floor=1/; s/^Enabling.*/Enabling dirty logging time: 0.008000000s/; s/^walk.split.*/walk.split.walks 0/' \
+		"$TMP/b/patched.log" >"$TMP/b/floor.log"
+	sed 's/^walk.split.visited.l3 0/walk.split.visited.l3 16384/' "$TMP/b/patched.log" >"$TMP/b/baseline.log"
+	python3 "$S/bench-report.py" parse baseline "$TMP/b/baseline.log" -o "$TMP/b/bl.json" --kind baseline >/dev/null
+	python3 "$S/bench-report.py" parse patched "$TMP/b/patched.log" "$TMP/b/floor.log" -o "$TMP/b/pf.json" --kind patched >/dev/null
+	expect "compare with floor runs: floor column and after / floor (10.00 / 8.00 ms)" 0 \
+		'\| 16417 → 33 \(497\.5×\) \| 8\.00 ± 0\.00 \(1\) \| 1\.25 ± 0\.00 \|' \
+		python3 "$S/bench-report.py" compare "$TMP/b/bl.json" "$TMP/b/pf.json" -o "$TMP/b"
+	sed 's/^Enabling.*//' "$TMP/b/patched.log" >"$TMP/b/failed.log"
+	expect "parse --strict of a failed run -> exit 1" 1 '1 failed' \
+		python3 "$S/bench-report.py" parse patched "$TMP/b/failed.log" -o "$TMP/b/f.json" --strict
 	echo '{}' >"$TMP/b/bad.json"
 	expect "compare of a file that is no results file -> error" 2 'is not a results file' \
 		python3 "$S/bench-report.py" compare "$TMP/b/bad.json" "$TMP/b/bad.json" -o "$TMP/b"
