@@ -570,5 +570,5 @@ module_init(kvm_s2_walk_stats_init);
 module_exit(kvm_s2_walk_stats_exit);
 
 MODULE_DESCRIPTION("Step counters of KVM/arm64 page-table walks (kvm-s2-walk debug aid)");
-MODULE_VERSION("2");
+MODULE_VERSION("3");
 MODULE_LICENSE("GPL");
