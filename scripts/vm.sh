@@ -342,6 +342,19 @@ run_selftests() {
 	done
 }
 
+# thousandfold WHAT BASELINE PATCHED: passes when the patched kernel's count
+# is not 0 and the baseline's at least 1000 times it; says nothing when
+# either is missing (a run of one kernel).
+thousandfold() {
+	local what=$1 before=$2 after=$3
+	[ -n "$before" ] && [ -n "$after" ] || return 0
+	if [ "$after" -gt 0 ] && [ "$before" -ge $((1000 * after)) ]; then
+		pass "$what: $before on the baseline, $after on the patched kernel"
+	else
+		failed "$what: $before on the baseline, $after on the patched kernel: expected 1000x fewer on the patched kernel"
+	fi
+}
+
 # counter_sum COUNTERS REGEX: the sum of the counters (lines "key value")
 # whose key matches REGEX.
 counter_sum() {
@@ -421,20 +434,12 @@ run_nested() {
 	# The baseline empties every shadow MMU, one walk per GiB of the
 	# host's PA range, on each host unmap; the revmap unmaps what was
 	# mapped from the range.
-	if [ "${uwalks[patched]:-0}" -gt 0 ] && [ "${uwalks[baseline]:-0}" -ge $((1000 * uwalks[patched])) ]; then
-		pass "$L2_TEST: ${uwalks[baseline]} shadow unmap walks on the baseline, ${uwalks[patched]} on the patched kernel"
-	elif [ -n "${uwalks[patched]+x}" ] && [ -n "${uwalks[baseline]+x}" ]; then
-		failed "$L2_TEST: shadow unmap walks baseline ${uwalks[baseline]}, patched ${uwalks[patched]}: expected 1000x fewer on the patched kernel"
-	fi
+	thousandfold "$L2_TEST, shadow unmap walks" "${uwalks[baseline]:-}" "${uwalks[patched]:-}"
 	echo "--- teardown of VMs with nested MMUs ($table):"
 	sed 's/^/    /' "$table"
 	# Every stage-2 of an empty VM (canonical and nested) costs one walk
 	# after patch 0009, one per GiB of its IPA space before.
-	if [ "${dwalks[patched]:-0}" -gt 0 ] && [ "${dwalks[baseline]:-0}" -ge $((1000 * dwalks[patched])) ]; then
-		pass "nested teardown: ${dwalks[baseline]} destroy walks on the baseline, ${dwalks[patched]} on the patched kernel"
-	elif [ -n "${dwalks[patched]+x}" ] && [ -n "${dwalks[baseline]+x}" ]; then
-		failed "nested teardown: destroy walks baseline ${dwalks[baseline]}, patched ${dwalks[patched]}: expected 1000x fewer on the patched kernel"
-	fi
+	thousandfold "nested teardown, destroy walks" "${dwalks[baseline]:-}" "${dwalks[patched]:-}"
 }
 
 # repeat_selftest N "NAME ARGS": boot each kernel N times, each time running
