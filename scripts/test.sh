@@ -35,7 +35,9 @@ Run the stages (default, in this order: ${ALL_STAGES[*]}):
                                           counts of vm.sh check; the failures it must refuse
   vmselftests scripts/vm.sh selftests     in-tree KVM selftests, same outcome on both kernels
   vmnested    scripts/vm.sh nested        selftests with vEL2 guests under QEMU 11.1 (FEAT_NV2),
-                                          kvm-arm.mode=nested, same outcome on both kernels
+                                          kvm-arm.mode=nested, same outcome on both kernels;
+                                          the L2 test passes; its shadow unmap walks and the
+                                          nested teardown's destroy walks 1000x fewer after
 and print the sum as the last line: "N passed, N failed" (skipped KUnit
 cases are reported on the line before, not counted).
 A failing deps, fetch or apply stage ends the run.
