@@ -25,7 +25,9 @@ layers  On each base, in a scratch copy of the files the series touches:
 sparse  Build arch/arm64/kvm/ of the mergeable tree (the series for merging
         alone) with W=1 and sparse (C=1), with the config of the 4K KUnit
         kernel (kunit/pgtable-4k.kunitconfig), and fail on any warning in a
-        file the series touches. Build dir: $BUILD_DIR/sparse-mergeable.
+        file the series touches, but those 7.3.4 has itself (the baseline
+        tree built the same way once, in $BUILD_DIR/sparse-baseline).
+        Build dir: $BUILD_DIR/sparse-mergeable.
 
 Prints "ok|FAIL|SKIP <check>" lines and ends with "N passed, N failed".
 
@@ -153,8 +155,48 @@ do_layers() {
 	fi
 }
 
+# kvm_build_warnings TREE LOG: the W=1 and sparse warnings of LOG, as
+# "file: message" (positions dropped, so that two trees compare).
+kvm_build_warnings() {
+	build_warnings "$1" "$2" | sed -E 's/:[0-9]+(:[0-9]+)?: /: /' | sort -u
+}
+
+# sparse_build TREE OUT LOG CHECK: W=1 C=1 build of arch/arm64/kvm/ of TREE
+# in OUT (which has its .config), every object recompiled so that W=1 and
+# sparse speak on every run, not only after a change.
+sparse_build() {
+	local mk=(make -C "$1" O="$2" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE" CHECK="$4")
+	find "$2/arch/arm64/kvm" -name '*.o' -delete 2>/dev/null || true
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	with_build_lock bash -c '"$@" olddefconfig && "$@" -j"$0" W=1 C=1 arch/arm64/kvm/' \
+		"$JOBS" "${mk[@]}" >"$3" 2>&1
+}
+
+# pristine_warnings CFG CHECK: 7.3.4's own W=1/sparse warnings in
+# arch/arm64/kvm/ ("file: message"), from the baseline tree (the base plus
+# the debug layer, which this config leaves off), built once and kept until
+# the baseline tree or the config changes.
+pristine_warnings() {
+	local cfg=$1 check=$2 tree out=$BUILD_DIR/sparse-baseline
+	local log=$RESULTS_DIR/sparse-baseline.log key
+	"$REPO_ROOT/scripts/apply.sh" -t baseline >&2
+	tree=$(tree_dir baseline)
+	key=$({ cat "$tree/$STAMP_NAME" "$cfg"; echo "$check"; } | sha256sum | cut -d' ' -f1)
+	if [ "$(cat "$out/warnings.key" 2>/dev/null)" != "$key" ]; then
+		mkdir -p "$out"
+		cp "$cfg" "$out/.config"
+		step "sparse: W=1 C=1 build of arch/arm64/kvm/ of the baseline tree, for 7.3.4's own warnings (log: $log)" >&2
+		sparse_build "$tree" "$out" "$log" "$check" ||
+			die "$E_FAIL" "arch/arm64/kvm/ of the baseline tree does not build with W=1 C=1 (log $log)"
+		kvm_build_warnings "$tree" "$log" >"$out/warnings"
+		echo "$key" >"$out/warnings.key"
+	fi
+	cat "$out/warnings"
+}
+
 # The warnings of a W=1 C=1 build of arch/arm64/kvm/, in files the series
-# touches, as "file: message" (line numbers dropped).
+# touches, as "file: message" (line numbers dropped), that 7.3.4 itself does
+# not have.
 do_sparse() {
 	local tree out=$BUILD_DIR/sparse-mergeable log=$RESULTS_DIR/sparse-mergeable.log
 	local cfg=$BUILD_DIR/kunit-mergeable-pgtable-4k/.config files warn merge
@@ -166,28 +208,28 @@ do_sparse() {
 	[ -f "$cfg" ] ||
 		die "$E_USAGE" "no $cfg: run 'scripts/kunit.sh pgtable-4k' first (the check uses its config)"
 	mkdir -p "$out" "$RESULTS_DIR"
+	local known
+	if ! known=$(pristine_warnings "$cfg" "$check"); then
+		failed "no list of 7.3.4's own warnings to compare with (log $RESULTS_DIR/sparse-baseline.log)"
+		return 0
+	fi
 	cp "$cfg" "$out/.config"
-	# Recompile every object of the directory, so that W=1 and sparse
-	# speak on every run, not only after a change.
-	find "$out/arch/arm64/kvm" -name '*.o' -delete 2>/dev/null || true
 	step "sparse: W=1 C=1 build of arch/arm64/kvm/ of the mergeable tree (log: $log)"
-	local mk=(make -C "$tree" O="$out" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE" CHECK="$check")
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	if ! with_build_lock bash -c '"$@" olddefconfig && "$@" -j"$0" W=1 C=1 arch/arm64/kvm/' \
-		"$JOBS" "${mk[@]}" >"$log" 2>&1; then
+	if ! sparse_build "$tree" "$out" "$log" "$check"; then
 		grep -E -m 20 'error' "$log" | sed 's/^/    | /'
 		failed "arch/arm64/kvm/ does not build with W=1 C=1 (log $log)"
 		return 0
 	fi
 	mapfile -t merge < <(mergeable_patches)
 	files=$(touched_files "${merge[@]}" | grep -E '^arch/arm64/' | sed 's/[.]/\\./g' | paste -sd'|')
-	warn=$(build_warnings "$tree" "$log" | grep -E "^($files):") || true
+	warn=$(kvm_build_warnings "$tree" "$log" | grep -E "^($files):" |
+		comm -23 - <(printf '%s\n' "$known" | sort -u)) || true
 	if grep -q 'specified, but .* is not available' "$log"; then
 		failed "the kernel refused $check for C=1 (log $log)"
 	elif [ "$(grep -c '^  CHECK ' "$log")" -eq 0 ]; then
 		failed "sparse checked no file (log $log)"
 	elif [ -z "$warn" ]; then
-		pass "arch/arm64/kvm/ of the series for merging: no W=1 or sparse warning in the files it touches ($(grep -c '^  CHECK ' "$log") files checked by sparse)"
+		pass "arch/arm64/kvm/ of the series for merging: no W=1 or sparse warning in the files it touches that 7.3.4 does not have ($(grep -c '^  CHECK ' "$log") files checked by sparse; $(grep -c . <<<"$known") warnings of 7.3.4 itself in arch/arm64/kvm/)"
 	else
 		printf '    | %s\n' "${warn//$'\n'/$'\n    | '}"
 		failed "W=1 or sparse warnings in files the series for merging touches (log $log)"
