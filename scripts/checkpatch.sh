@@ -81,9 +81,8 @@ bisect_config() {
 # kvm_warnings LOG: the W=1 and sparse warnings of LOG in KVM/arm64 files,
 # as "file: message" (positions dropped, so that they compare across steps).
 kvm_warnings() {
-	build_warnings "$BISECT_TREE" "$1" |
-		grep -E '^(arch/arm64/kvm/|arch/arm64/include/asm/kvm_)' |
-		sed -E 's/:[0-9]+(:[0-9]+)?: /: /' | sort -u || true
+	warning_keys "$BISECT_TREE" "$1" |
+		grep -E '^(arch/arm64/kvm/|arch/arm64/include/asm/kvm_)' || true
 }
 
 # pristine_sparse LOG: every KVM/arm64 object of the pristine tree built

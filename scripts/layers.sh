@@ -155,12 +155,6 @@ do_layers() {
 	fi
 }
 
-# kvm_build_warnings TREE LOG: the W=1 and sparse warnings of LOG, as
-# "file: message" (positions dropped, so that two trees compare).
-kvm_build_warnings() {
-	build_warnings "$1" "$2" | sed -E 's/:[0-9]+(:[0-9]+)?: /: /' | sort -u
-}
-
 # sparse_build TREE OUT LOG CHECK: W=1 C=1 build of arch/arm64/kvm/ of TREE
 # in OUT (which has its .config), every object recompiled so that W=1 and
 # sparse speak on every run, not only after a change.
@@ -188,7 +182,7 @@ pristine_warnings() {
 		step "sparse: W=1 C=1 build of arch/arm64/kvm/ of the baseline tree, for 7.3.4's own warnings (log: $log)" >&2
 		sparse_build "$tree" "$out" "$log" "$check" ||
 			die "$E_FAIL" "arch/arm64/kvm/ of the baseline tree does not build with W=1 C=1 (log $log)"
-		kvm_build_warnings "$tree" "$log" >"$out/warnings"
+		warning_keys "$tree" "$log" >"$out/warnings"
 		echo "$key" >"$out/warnings.key"
 	fi
 	cat "$out/warnings"
@@ -222,7 +216,7 @@ do_sparse() {
 	fi
 	mapfile -t merge < <(mergeable_patches)
 	files=$(touched_files "${merge[@]}" | grep -E '^arch/arm64/' | sed 's/[.]/\\./g' | paste -sd'|')
-	warn=$(kvm_build_warnings "$tree" "$log" | grep -E "^($files):" |
+	warn=$(warning_keys "$tree" "$log" | grep -E "^($files):" |
 		comm -23 - <(printf '%s\n' "$known" | sort -u)) || true
 	if grep -q 'specified, but .* is not available' "$log"; then
 		failed "the kernel refused $check for C=1 (log $log)"

@@ -442,6 +442,12 @@ build_warnings() {
 		sed -E "s#^$1/##; :a; s#[^/]+/\.\./##; ta" || true
 }
 
+# warning_keys TREE LOG: the warnings of build_warnings as "file: message",
+# positions dropped so that builds of two trees or two steps compare; sorted.
+warning_keys() {
+	build_warnings "$1" "$2" | sed -E 's/:[0-9]+(:[0-9]+)?: /: /' | sort -u
+}
+
 # elapsed SECONDS: "3m50s".
 elapsed() {
 	printf '%dm%02ds' $(($1 / 60)) $(($1 % 60))
