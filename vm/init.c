@@ -16,6 +16,12 @@
  * either outcome is fine (the log tells which). Lines starting with "#"
  * are comments.
  *
+ * Before the first command the console log level drops to 5: kernel
+ * messages of KERN_WARNING and worse (WARN, BUG, KASAN, lockdep) still
+ * reach the console, informational ones (a module's pr_info() at load)
+ * do not. The console prints asynchronously, so such a message could
+ * otherwise land in the middle of a command's output.
+ *
  * For each command the console shows "@@ cmd <line>" and then
  * "@@ ok <line>" or "@@ fail <line> (<reason>)"; an unexpected outcome
  * also counts as an error, and the last line before power-off is
@@ -30,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -187,6 +194,10 @@ int main(void)
 	do_mount("hugetlbfs", "/dev/hugepages", "hugetlbfs");
 	do_mount("tmpfs", "/tmp", "tmpfs");
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* SYSLOG_ACTION_CONSOLE_LEVEL */
+	if (klogctl(8, NULL, 5))
+		printf("@@ warning: console log level not set: %s\n",
+		       strerror(errno));
 
 	f = fopen("/commands", "r");
 	if (!f) {
