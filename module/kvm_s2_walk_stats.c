@@ -22,8 +22,9 @@
  * On a kernel with the reverse map of the shadow stage-2s (the
  * kvm_nested_revmap_* trace events), "revmap.<event>" counts what it did:
  * entries recorded, spans made unknown, failed records, targeted unmaps
- * (and the pages they covered), and full unmaps because of an unknown span
- * or a broken map; "revmap.available" says whether the kernel has it.
+ * (and the pages they covered), full unmaps because of an unknown span
+ * or a broken map, and the entries that guest TLB invalidations took out;
+ * "revmap.available" says whether the kernel has it.
  *
  * The operation of a walk started on an unlinked table is known from the
  * walk itself; that of a walk from the root is told by the name of the
@@ -123,6 +124,7 @@ enum revmap_event {
 	REVMAP_TARGETED_PAGES,
 	REVMAP_FULL_UNMAPS_UNKNOWN,
 	REVMAP_FULL_UNMAPS_BROKEN,
+	REVMAP_TLBI_FORGOTTEN,
 	NR_REVMAP_EVENTS,
 };
 
@@ -134,6 +136,7 @@ static const char * const revmap_names[NR_REVMAP_EVENTS] = {
 	[REVMAP_TARGETED_PAGES]		= "targeted_pages",
 	[REVMAP_FULL_UNMAPS_UNKNOWN]	= "full_unmaps_unknown",
 	[REVMAP_FULL_UNMAPS_BROKEN]	= "full_unmaps_broken",
+	[REVMAP_TLBI_FORGOTTEN]		= "tlbi_forgotten",
 };
 
 /* All u64: sum_counters() adds them up as an array */
@@ -285,6 +288,12 @@ static void revmap_full_probe(void *data, u64 vttbr, u64 ipa, u64 size,
 					       REVMAP_FULL_UNMAPS_BROKEN]);
 }
 
+static void revmap_forget_probe(void *data, u64 vttbr, u64 nested_ipa,
+				u64 size, u64 forgotten)
+{
+	this_cpu_add(counters->revmap[REVMAP_TLBI_FORGOTTEN], forgotten);
+}
+
 /* The tracepoints a probe goes on; only the walk's is required */
 static struct {
 	const char		*name;
@@ -295,6 +304,7 @@ static struct {
 	{ "kvm_nested_revmap_record",	revmap_record_probe },
 	{ "kvm_nested_revmap_unmap",	revmap_unmap_probe },
 	{ "kvm_nested_revmap_full",	revmap_full_probe },
+	{ "kvm_nested_revmap_forget",	revmap_forget_probe },
 };
 
 static bool have_revmap(void)
@@ -570,5 +580,5 @@ module_init(kvm_s2_walk_stats_init);
 module_exit(kvm_s2_walk_stats_exit);
 
 MODULE_DESCRIPTION("Step counters of KVM/arm64 page-table walks (kvm-s2-walk debug aid)");
-MODULE_VERSION("3");
+MODULE_VERSION("4");
 MODULE_LICENSE("GPL");

@@ -40,7 +40,7 @@ NESTED_SELFTESTS=(
 	"dirty_log_test -m 6 -i 4"
 	"arm64/nested_s2_unmap_test"
 )
-# The series' own L2 test (patch 0015), which must pass, not only agree:
+# The series' own L2 test (patch 0017), which must pass, not only agree:
 # run again with the debug module, for the shadow stage-2 walks of its host
 # unmaps on each kernel.
 L2_TEST=arm64/nested_s2_unmap_test
