@@ -49,9 +49,14 @@ check_patches() {
 		# FILE_PATH_CHANGES ("does MAINTAINERS need updating?") fires
 		# for any new file; ours live under arch/arm64/kvm/, which the
 		# KVM/arm64 MAINTAINERS entry already covers.
+		# UNKNOWN_COMMIT_ID: without the kernel's history checkpatch
+		# cannot look up the commit of a Fixes: tag, and warns for any;
+		# in a kernel git tree the same patch is clean (0011's id and
+		# title were checked against the upstream log by hand).
 		if out=$(cd "$PRISTINE" && env -u GIT_DIR PATH="/usr/bin:$PATH" \
 				perl scripts/checkpatch.pl --strict --show-types \
-				--ignore FILE_PATH_CHANGES --root="$PRISTINE" \
+				--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID \
+				--root="$PRISTINE" \
 				"$PATCHES_DIR/$p" 2>&1); then
 			echo "ok   $p"
 			PASSED=$((PASSED + 1))

@@ -40,7 +40,7 @@ NESTED_SELFTESTS=(
 	"dirty_log_test -m 6 -i 4"
 	"arm64/nested_s2_unmap_test"
 )
-# The series' own L2 test (patch 0017), which must pass, not only agree:
+# The series' own L2 test (patch 0018), which must pass, not only agree:
 # run again with the debug module, for the shadow stage-2 walks of its host
 # unmaps on each kernel.
 L2_TEST=arm64/nested_s2_unmap_test
@@ -365,17 +365,25 @@ counter_sum() {
 # l2_counters TREE LOG: the walk counters of the L2 test's run in LOG, into
 # the table of run_nested and uwalks[TREE].
 l2_counters() {
-	local tree=$1 c targeted=n/a full=n/a
+	local tree=$1 c targeted=n/a full=n/a forgotten=n/a
 	c=$(output_of "$2" "cat $DEBUGFS/counters" 1)
 	uwalks[$tree]=$(counter_sum "$c" '^shadow[.]unmap[.]walks$')
 	# The reverse map's own counters exist on the patched kernel only
 	if [ "$(counter_sum "$c" '^revmap[.]available$')" = 1 ]; then
 		targeted=$(counter_sum "$c" '^revmap[.]targeted_unmaps$')
 		full=$(counter_sum "$c" '^revmap[.]full_unmaps_')
+		forgotten=$(counter_sum "$c" '^revmap[.]tlbi_forgotten$')
+		# The test's L1 remaps a page L2 has read, then TLBIs it
+		if [ "$forgotten" -ge 1 ]; then
+			pass "$tree: the guest TLBI of $L2_TEST took $forgotten entries out of the reverse map"
+		else
+			failed "$tree: no reverse-map entry taken out by the guest TLBIs of $L2_TEST"
+		fi
 	fi
-	printf '| %s | %s | %s | %s | %s | %s |\n' "$tree" "${uwalks[$tree]}" \
+	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$tree" "${uwalks[$tree]}" \
 		"$(counter_sum "$c" '^shadow[.]unmap[.]visited[.]')" \
-		"$(counter_sum "$c" '^shadow[.]attr[.]walks$')" "$targeted" "$full" >>"$l2table"
+		"$(counter_sum "$c" '^shadow[.]attr[.]walks$')" "$targeted" "$full" \
+		"$forgotten" >>"$l2table"
 	[ -n "$c" ] || failed "$tree: no counters after $L2_TEST (serial log: $2)"
 }
 
@@ -414,7 +422,7 @@ run_nested() {
 		"write $DEBUGFS/reset 1" "run /vm_churn 0 $CHURN_VMS 1" \
 		"cat $DEBUGFS/counters" "rmmod $MODULE_NAME" >"$cmds"
 	printf '| kernel | VMs (1 vCPU with EL2 each) | time per VM (TCG) | destroy walks |\n|---|---|---|---|\n' >"$table"
-	printf '| kernel | shadow unmap walks | shadow entries visited by unmaps | shadow write-protect walks | targeted unmaps | full unmaps |\n|---|---|---|---|---|---|\n' >"$l2table"
+	printf '| kernel | shadow unmap walks | shadow entries visited by unmaps | shadow write-protect walks | targeted unmaps | full unmaps | entries taken out by guest TLBIs |\n|---|---|---|---|---|---|---|\n' >"$l2table"
 	for tree in "${TREES[@]}"; do
 		log=$RESULTS_DIR/vm/$tree-nested-teardown.log
 		boot "$tree" "$cmds" "$log" "/kselftests/$L2_TEST=$USER_DIR/selftests/$L2_TEST" ||
