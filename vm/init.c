@@ -20,7 +20,9 @@
  * messages of KERN_WARNING and worse (WARN, BUG, KASAN, lockdep) still
  * reach the console, informational ones (a module's pr_info() at load)
  * do not. The console prints asynchronously, so such a message could
- * otherwise land in the middle of a command's output.
+ * otherwise land in the middle of a command's output, which the log parser
+ * (scripts/vm-lib.sh output_of) takes whole: a level that cannot be set
+ * counts as an error.
  *
  * For each command the console shows "@@ cmd <line>" and then
  * "@@ ok <line>" or "@@ fail <line> (<reason>)"; an unexpected outcome
@@ -194,10 +196,11 @@ int main(void)
 	do_mount("hugetlbfs", "/dev/hugepages", "hugetlbfs");
 	do_mount("tmpfs", "/tmp", "tmpfs");
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* SYSLOG_ACTION_CONSOLE_LEVEL */
-	if (klogctl(8, NULL, 5))
-		printf("@@ warning: console log level not set: %s\n",
-		       strerror(errno));
+	/* SYSLOG_ACTION_CONSOLE_LEVEL; the log parser relies on it */
+	if (klogctl(8, NULL, 5)) {
+		printf("@@ fail console log level: %s\n", strerror(errno));
+		errors++;
+	}
 
 	f = fopen("/commands", "r");
 	if (!f) {
