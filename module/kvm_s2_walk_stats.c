@@ -63,6 +63,7 @@ enum walk_op {
 	OP_AGE,
 	OP_FLUSH,
 	OP_DESTROY,
+	OP_SKIP,
 	OP_GET_LEAF,
 	OP_HYP,
 	OP_CREATE_UNLINKED,
@@ -79,6 +80,7 @@ static const char * const op_names[NR_OPS] = {
 	[OP_AGE]		= "age",
 	[OP_FLUSH]		= "flush",
 	[OP_DESTROY]		= "destroy",
+	[OP_SKIP]		= "skip",
 	[OP_GET_LEAF]		= "get_leaf",
 	[OP_HYP]		= "hyp",
 	[OP_CREATE_UNLINKED]	= "create_unlinked",
@@ -103,6 +105,7 @@ static const struct {
 	{ "stage2_flush_walker",	OP_FLUSH },
 	{ "stage2_free_walker",		OP_DESTROY },
 	{ "stage2_destroy_walker",	OP_DESTROY },
+	{ "stage2_skip_walker",		OP_SKIP },
 	{ "leaf_walker",		OP_GET_LEAF },
 	{ "hyp_map_walker",		OP_HYP },
 	{ "hyp_unmap_walker",		OP_HYP },
@@ -580,5 +583,5 @@ module_init(kvm_s2_walk_stats_init);
 module_exit(kvm_s2_walk_stats_exit);
 
 MODULE_DESCRIPTION("Step counters of KVM/arm64 page-table walks (kvm-s2-walk debug aid)");
-MODULE_VERSION("4");
+MODULE_VERSION("5");
 MODULE_LICENSE("GPL");
