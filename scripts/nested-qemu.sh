@@ -14,21 +14,26 @@ NESTED_DIR=$CACHE_DIR/nested-qemu
 NESTED_ROOT=$NESTED_DIR/root
 NESTED_SUITE=trixie
 NESTED_QEMU_PACKAGE=qemu-system-arm
-NESTED_QEMU_VERSION=${NESTED_QEMU_VERSION:-1:11.1.3+ds-1~bpo13+1}
-# The oldest QEMU whose -cpu max has FEAT_NV2 (user-supplied NESTED_QEMU).
+# Empty: the newest qemu-system-arm of trixie and trixie-backports, when
+# it is at least NESTED_QEMU_MIN. Set: that exact Debian version, or an error.
+NESTED_QEMU_VERSION=${NESTED_QEMU_VERSION:-}
+# The oldest QEMU whose -cpu max has FEAT_NV2. Run here: 11.1.3 (Debian
+# 1:11.1.3+ds-1~bpo13+1 and -2~bpo13+1); 9.2 and 10.0 were not run.
 NESTED_QEMU_MIN=9.2
 
 usage() {
 	cat <<USAGE
 Usage: $0 [-h] provision|version|run [QEMU ARGS...]
 
-provision  make sure $NESTED_QEMU_PACKAGE $NESTED_QEMU_VERSION is installed
+provision  make sure a $NESTED_QEMU_PACKAGE of QEMU $NESTED_QEMU_MIN or newer is installed
            in a minimal $NESTED_SUITE root (debootstrap --variant=minbase, then
-           apt-get -t $NESTED_SUITE-backports) at
+           the newest version $NESTED_SUITE or $NESTED_SUITE-backports offers) at
              $NESTED_ROOT
-           Reused while it works; made again when missing, broken or of
-           another version. About 30 s and 350 MB from the Debian mirror
-           the host uses. The host's packages are not touched.
+           Reused while its QEMU runs and is $NESTED_QEMU_MIN or newer (or is exactly
+           NESTED_QEMU_VERSION when that is set); made again otherwise. About
+           50 s and 350 MB from the Debian mirror the host uses. Nothing
+           is left half-made: the root is built aside and moved in place
+           at the end. The host's packages are not touched.
 version    print the version of the nested-capable QEMU
 run ARGS   run its qemu-system-aarch64 with ARGS; files under
            $CACHE_DIR are seen at the same paths
@@ -36,7 +41,9 @@ run ARGS   run its qemu-system-aarch64 with ARGS; files under
 Environment:
   NESTED_QEMU          a qemu-system-aarch64 of your own ($NESTED_QEMU_MIN or newer) to
                        use instead; nothing is provisioned then
-  NESTED_QEMU_VERSION  Debian version to pin (default $NESTED_QEMU_VERSION)
+  NESTED_QEMU_VERSION  an exact Debian version of $NESTED_QEMU_PACKAGE to install instead
+                       of the newest (e.g. 1:11.1.3+ds-2~bpo13+1); an error when
+                       the suite no longer has it
   DEBIAN_MIRROR        mirror URL (default: the one in the system's apt sources)
   KVM_S2_WALK_CACHE    cache directory
 
@@ -70,32 +77,88 @@ root_version() {
 	in_root "$1" dpkg-query -W -f='${Version}' "$NESTED_QEMU_PACKAGE" 2>/dev/null || true
 }
 
+# upstream_version DEBVER: QEMU's own version in a Debian version
+# (1:11.1.3+ds-2~bpo13+1 -> 11.1.3).
+upstream_version() {
+	local v=${1#*:}
+	echo "${v%%[-+~]*}"
+}
+
+# new_enough VERSION: QEMU VERSION is NESTED_QEMU_MIN or newer.
+new_enough() {
+	[ -n "$1" ] && [ "$(printf '%s\n' "$NESTED_QEMU_MIN" "$1" | sort -V | head -n 1)" = "$NESTED_QEMU_MIN" ]
+}
+
+# wanted DEBVER: a root with DEBVER installed is the one asked for.
+wanted() {
+	if [ -n "$NESTED_QEMU_VERSION" ]; then
+		[ "$1" = "$NESTED_QEMU_VERSION" ]
+	else
+		new_enough "$(upstream_version "$1")"
+	fi
+}
+
+# choose_version ROOT: the Debian version of $NESTED_QEMU_PACKAGE to install
+# from the lists of ROOT (after apt-get update): NESTED_QEMU_VERSION if
+# offered, else the newest offered, if new enough. Errors say what is
+# offered.
+choose_version() {
+	local root=$1 offered v best=
+	offered=$(in_root "$root" apt-cache madison "$NESTED_QEMU_PACKAGE" 2>/dev/null |
+		  awk -F'|' '{gsub(/ /, "", $2); if ($2 != "") print $2}' | sort -u) || true
+	[ -n "$offered" ] ||
+		die "$E_PREREQ" "$NESTED_QEMU_PACKAGE is not offered by $NESTED_SUITE or $NESTED_SUITE-backports; NESTED_QEMU=<a qemu-system-aarch64 $NESTED_QEMU_MIN or newer> instead"
+	if [ -n "$NESTED_QEMU_VERSION" ]; then
+		grep -qxF -- "$NESTED_QEMU_VERSION" <<<"$offered" ||
+			die "$E_PREREQ" "NESTED_QEMU_VERSION=$NESTED_QEMU_VERSION is not offered; offered: $(tr "\n" " " <<<"$offered"). Unset it to take the newest"
+		echo "$NESTED_QEMU_VERSION"
+		return 0
+	fi
+	for v in $offered; do
+		if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then
+			best=$v
+		fi
+	done
+	new_enough "$(upstream_version "$best")" ||
+		die "$E_PREREQ" "the newest $NESTED_QEMU_PACKAGE offered is $best (QEMU $(upstream_version "$best")); FEAT_NV2 needs $NESTED_QEMU_MIN or newer. NESTED_QEMU=<a qemu-system-aarch64 $NESTED_QEMU_MIN or newer> instead"
+	echo "$best"
+}
+
 provision() {
 	if [ -n "${NESTED_QEMU:-}" ]; then
 		check_own_qemu
 		return 0
 	fi
-	if [ "$(root_version "$NESTED_ROOT")" = "$NESTED_QEMU_VERSION" ] &&
+	local have
+	have=$(root_version "$NESTED_ROOT")
+	if [ -n "$have" ] && wanted "$have" &&
 	   in_root "$NESTED_ROOT" qemu-system-aarch64 --version >/dev/null 2>&1; then
 		return 0
 	fi
 	[ "$(id -u)" -eq 0 ] || die "$E_PREREQ" "making the $NESTED_SUITE root needs root (debootstrap, chroot)"
-	need_cmd debootstrap unshare chroot
-	local mirror tmp log=$NESTED_DIR/provision.log
+	need_cmd debootstrap unshare chroot dpkg
+	local mirror tmp ver log=$NESTED_DIR/provision.log
 	mirror=$(mirror_url)
 	mkdir -p "$NESTED_DIR"
 	rm -rf "$NESTED_DIR"/.root.*
 	tmp=$(mktemp -d "$NESTED_DIR/.root.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
+	if [ -n "$have" ]; then
+		info "nested QEMU: the root has $NESTED_QEMU_PACKAGE $have, $(wanted "$have" && echo "which does not run" ||
+			echo "not ${NESTED_QEMU_VERSION:-$NESTED_QEMU_MIN or newer}"); making it again"
+	fi
 	step "nested QEMU: debootstrap $NESTED_SUITE (minbase) from $mirror (about 30 s; log: $log)"
 	debootstrap --variant=minbase "$NESTED_SUITE" "$tmp" "$mirror" >"$log" 2>&1 ||
 		die "$E_PREREQ" "debootstrap $NESTED_SUITE failed (log: $log); is the Debian mirror reachable?"
 	echo "deb $mirror $NESTED_SUITE-backports main" >"$tmp/etc/apt/sources.list.d/backports.list"
-	step "nested QEMU: installing $NESTED_QEMU_PACKAGE=$NESTED_QEMU_VERSION from $NESTED_SUITE-backports"
-	if ! in_root "$tmp" sh -c "apt-get -q update && DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends -t $NESTED_SUITE-backports $NESTED_QEMU_PACKAGE=$NESTED_QEMU_VERSION && apt-get clean" \
+	in_root "$tmp" apt-get -q update >>"$log" 2>&1 ||
+		die "$E_PREREQ" "apt-get update in the $NESTED_SUITE root failed (log: $log); is the Debian mirror reachable?"
+	ver=$(choose_version "$tmp")
+	step "nested QEMU: installing $NESTED_QEMU_PACKAGE=$ver"
+	if ! in_root "$tmp" sh -c "DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends -t $NESTED_SUITE-backports $NESTED_QEMU_PACKAGE=$ver && apt-get clean" \
 		>>"$log" 2>&1; then
 		tail -n 5 "$log" | sed 's/^/    | /' >&2
-		die "$E_PREREQ" "cannot install $NESTED_QEMU_PACKAGE=$NESTED_QEMU_VERSION in the $NESTED_SUITE root (log: $log); NESTED_QEMU_VERSION=<another version> or NESTED_QEMU=<your qemu-system-aarch64>"
+		die "$E_PREREQ" "cannot install $NESTED_QEMU_PACKAGE=$ver in the $NESTED_SUITE root (log: $log); NESTED_QEMU_VERSION=<another version> or NESTED_QEMU=<your qemu-system-aarch64>"
 	fi
 	in_root "$tmp" qemu-system-aarch64 --version >>"$log" 2>&1 ||
 		die "$E_PREREQ" "the installed QEMU does not run (log: $log)"
@@ -119,7 +182,8 @@ version() {
 	if [ -n "${NESTED_QEMU:-}" ]; then
 		"$NESTED_QEMU" --version | head -n 1
 	else
-		in_root "$NESTED_ROOT" qemu-system-aarch64 --version | head -n 1
+		echo "$(in_root "$NESTED_ROOT" qemu-system-aarch64 --version | head -n 1)" \
+			"($NESTED_QEMU_PACKAGE $(root_version "$NESTED_ROOT"))"
 	fi
 }
 
