@@ -110,7 +110,7 @@ choose_version() {
 		die "$E_PREREQ" "$NESTED_QEMU_PACKAGE is not offered by $NESTED_SUITE or $NESTED_SUITE-backports; NESTED_QEMU=<a qemu-system-aarch64 $NESTED_QEMU_MIN or newer> instead"
 	if [ -n "$NESTED_QEMU_VERSION" ]; then
 		grep -qxF -- "$NESTED_QEMU_VERSION" <<<"$offered" ||
-			die "$E_PREREQ" "NESTED_QEMU_VERSION=$NESTED_QEMU_VERSION is not offered; offered: $(tr "\n" " " <<<"$offered"). Unset it to take the newest"
+			die "$E_PREREQ" "NESTED_QEMU_VERSION=$NESTED_QEMU_VERSION is not offered; offered: $(paste -sd " " <<<"$offered"). Unset it to take the newest"
 		echo "$NESTED_QEMU_VERSION"
 		return 0
 	fi
@@ -142,7 +142,9 @@ provision() {
 	mkdir -p "$NESTED_DIR"
 	rm -rf "$NESTED_DIR"/.root.*
 	tmp=$(mktemp -d "$NESTED_DIR/.root.XXXXXX")
-	trap 'rm -rf "$tmp"' EXIT
+	# a global: the trap may run after this function's locals are gone
+	PROVISION_TMP=$tmp
+	trap 'rm -rf "$PROVISION_TMP"' EXIT
 	if [ -n "$have" ]; then
 		info "nested QEMU: the root has $NESTED_QEMU_PACKAGE $have, $(wanted "$have" && echo "which does not run" ||
 			echo "not ${NESTED_QEMU_VERSION:-$NESTED_QEMU_MIN or newer}"); making it again"

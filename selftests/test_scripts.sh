@@ -108,6 +108,188 @@ no_quilt_state() {
 		[ ! -e "$PATCHED/.kvm-s2-walk-stamp" ]
 }
 
+# no_leftovers DIR...: no temporary directory of an interrupted or refused
+# download or provisioning (.root.*, .unpack.*, .deb.*) under DIR.
+no_leftovers() {
+	[ -z "$(find "$@" -maxdepth 1 \( -name '.root.*' -o -name '.unpack.*' -o -name '.deb.*' \) 2>/dev/null)" ]
+}
+
+# standin_apt: stand-ins for what fetch-kernel.sh and nested-qemu.sh ask of
+# Debian, in $TMP/standin (put first in PATH):
+#  - apt-get/apt-cache for the kernel: the versions of linux-source-7.3
+#    "offered" are the .deb files in $FAKE_DEBS;
+#  - debootstrap, unshare, mount, chroot and id for the nested root, with
+#    apt-get/apt-cache/dpkg-query inside it: the versions of
+#    qemu-system-arm offered are $FAKE_QEMU_OFFERED; each debootstrap call
+#    is a line in $FAKE_CALLS.
+# shellcheck disable=SC2016 # expanded by the stand-ins when they run
+standin_apt() {
+	local b=$TMP/standin r=$TMP/standin-root
+	mkdir -p "$b" "$r"
+	cat >"$b/apt-get" <<'SH'
+#!/bin/bash
+# the host side: update, download PKG=VER (from $FAKE_DEBS)
+while [ $# -gt 0 ]; do
+	case $1 in
+	-o) shift 2 ;;
+	-*) shift ;;
+	update) exit 0 ;;
+	download) cp "$FAKE_DEBS/${2%%=*}_${2#*=}_all.deb" . 2>/dev/null || { echo "E: Version '${2#*=}' for '${2%%=*}' was not found"; exit 100; }; exit 0 ;;
+	*) echo "stand-in apt-get: $1?"; exit 100 ;;
+	esac
+done
+SH
+	cat >"$b/apt-cache" <<'SH'
+#!/bin/bash
+# show PKG=VER, policy PKG (candidate: the newest .deb in $FAKE_DEBS)
+while [ $# -gt 0 ]; do
+	case $1 in
+	-o) shift 2 ;;
+	-*) shift ;;
+	show) [ -f "$FAKE_DEBS/${2%%=*}_${2#*=}_all.deb" ]; exit ;;
+	policy)
+		c=$(cd "$FAKE_DEBS" && ls "$2"_*_all.deb 2>/dev/null | sed "s/^$2_//; s/_all\.deb$//" | sort -V | tail -n 1)
+		printf '%s:\n  Installed: (none)\n  Candidate: %s\n' "$2" "${c:-(none)}"
+		exit 0 ;;
+	*) exit 100 ;;
+	esac
+done
+SH
+	cat >"$b/debootstrap" <<'SH'
+#!/bin/bash
+# debootstrap --variant=minbase SUITE DIR MIRROR
+echo "debootstrap $*" >>"$FAKE_CALLS"
+mkdir -p "$3/etc/apt/sources.list.d" "$3/usr/bin" "$3/var/lib"
+cp "$FAKE_TEMPLATE"/* "$3/usr/bin/"
+SH
+	cat >"$b/unshare" <<'SH'
+#!/bin/bash
+while [ $# -gt 0 ]; do
+	case $1 in --propagation) shift 2 ;; -*) shift ;; *) break ;; esac
+done
+exec "$@"
+SH
+	printf '#!/bin/sh\nexit 0\n' >"$b/mount"
+	printf '#!/bin/sh\n[ "$1" = -u ] && echo 0 || exec /usr/bin/id "$@"\n' >"$b/id"
+	printf '#!/bin/sh\nFAKE_ROOT=$1 PATH=$1/usr/bin:$PATH\nexport FAKE_ROOT PATH\nshift\nexec "$@"\n' >"$b/chroot"
+	# inside the root
+	cat >"$r/apt-cache" <<'SH'
+#!/bin/bash
+[ "$1" = madison ] || exit 100
+for v in $FAKE_QEMU_OFFERED; do printf ' %s | %s | http://mirror trixie-backports/main amd64 Packages\n' "$2" "$v"; done
+SH
+	cat >"$r/apt-get" <<'SH'
+#!/bin/bash
+for a; do
+	case $a in
+	update | clean) exit 0 ;;
+	qemu-system-arm=*)
+		v=${a#*=}
+		case " $FAKE_QEMU_OFFERED " in *" $v "*) ;; *) echo "E: Version '$v' for 'qemu-system-arm' was not found"; exit 100 ;; esac
+		u=${v#*:}
+		printf '#!/bin/sh\necho "QEMU emulator version %s (Debian %s)"\n' "${u%%[-+~]*}" "$v" >"$FAKE_ROOT/usr/bin/qemu-system-aarch64"
+		chmod +x "$FAKE_ROOT/usr/bin/qemu-system-aarch64"
+		echo "$v" >"$FAKE_ROOT/var/lib/qemu-version"
+		exit 0 ;;
+	esac
+done
+exit 100
+SH
+	printf '#!/bin/sh\ncat "$FAKE_ROOT/var/lib/qemu-version"\n' >"$r/dpkg-query"
+	chmod +x "$b"/* "$r"/*
+	export FAKE_TEMPLATE=$r FAKE_CALLS=$TMP/debootstrap.calls FAKE_DEBS=$TMP/debs
+	: >"$FAKE_CALLS"
+	mkdir -p "$FAKE_DEBS"
+}
+
+# fake_deb VERSION SUBLEVEL: a linux-source-7.3 VERSION package in
+# $FAKE_DEBS holding a fake Linux 7.3.SUBLEVEL tree, as Debian ships it
+# (/usr/src/linux-source-7.3.tar.xz).
+fake_deb() {
+	local d=$TMP/deb-$1
+	fake_tree "$d/src/linux-source-7.3" 7 3
+	sed -i "s/^SUBLEVEL = .*/SUBLEVEL = $2/" "$d/src/linux-source-7.3/Makefile"
+	mkdir -p "$d/pkg/DEBIAN" "$d/pkg/usr/src"
+	printf 'Package: linux-source-7.3\nVersion: %s\nArchitecture: all\nMaintainer: x <x@example.org>\nDescription: stand-in\n' \
+		"$1" >"$d/pkg/DEBIAN/control"
+	tar -cJf "$d/pkg/usr/src/linux-source-7.3.tar.xz" -C "$d/src" linux-source-7.3
+	dpkg-deb -Zgzip --build "$d/pkg" "$FAKE_DEBS/linux-source-7.3_$1_all.deb" >/dev/null
+}
+
+# fallback_tests: what fetch-kernel.sh and nested-qemu.sh do when Debian
+# no longer has the exact version, has a newer one, or nothing.
+fallback_tests() {
+	standin_apt
+	local sp=$TMP/standin:$PATH c
+
+	echo "# fetch-kernel.sh: what the mirror offers (stand-in apt)"
+	c=$TMP/fk1
+	fake_deb 7.3.5-1~bpo13+1 5
+	expect "only a newer 7.3.y offered -> used, with a warning" 0 \
+		'WARNING: linux-source-7\.3 7\.3\.4-1~bpo13\+1 is gone from the mirror; using 7\.3\.5-1~bpo13\+1' \
+		env -u KERNEL_SRC PATH="$sp" KVM_S2_WALK_CACHE="$c" "$S/fetch-kernel.sh"
+	check "  ...the tree is Linux 7.3.5" [ "$(kernel_version "$c/src/current")" = 7.3.5 ]
+	check "  ...from that package" \
+		[ "$(cat "$c/src/current/.kvm-s2-walk-origin")" = "linux-source-7.3 7.3.5-1~bpo13+1" ]
+	check "  ...no temporary directory left" no_leftovers "$c/src"
+	expect "  ...a second run reuses it" 0 'kernel source present' \
+		env -u KERNEL_SRC PATH="$sp" KVM_S2_WALK_CACHE="$c" "$S/fetch-kernel.sh"
+	fake_deb 7.3.4-1~bpo13+1 4
+	c=$TMP/fk2
+	expect "the pinned version offered -> used, no warning" 0 \
+		'kernel source: .*Linux 7\.3\.4, linux-source-7\.3 7\.3\.4-1~bpo13\+1\)' \
+		env -u KERNEL_SRC PATH="$sp" KVM_S2_WALK_CACHE="$c" "$S/fetch-kernel.sh"
+	rm -f "$FAKE_DEBS"/*.deb
+	c=$TMP/fk3
+	expect "no linux-source-7.3 at all -> error with a KERNEL_SRC hint, exit 3" 3 \
+		'linux-source-7\.3 is not in trixie-backports; set KERNEL_SRC to a 7\.3\.y tree' \
+		env -u KERNEL_SRC PATH="$sp" KVM_S2_WALK_CACHE="$c" "$S/fetch-kernel.sh"
+	check "  ...no source tree, link or temporary directory left" \
+		bash -c "[ ! -e '$c/src/current' ] && [ -z \"\$(ls -A '$c/src')\" ]"
+
+	echo "# nested-qemu.sh: what trixie(-backports) offers (stand-in apt, debootstrap, chroot)"
+	c=$TMP/nq
+	local ok='1:10.0.6+ds-0+deb13u2 1:11.1.3+ds-2~bpo13+1'
+	expect "only a newer revision than the one run before -> the newest installed" 0 \
+		'installing qemu-system-arm=1:11\.1\.3\+ds-2~bpo13\+1' \
+		env PATH="$sp" KVM_S2_WALK_CACHE="$c" FAKE_QEMU_OFFERED="$ok" "$S/nested-qemu.sh" provision
+	expect "  ...version names QEMU and the Debian package" 0 \
+		'^QEMU emulator version 11\.1\.3 .*\(qemu-system-arm 1:11\.1\.3\+ds-2~bpo13\+1\)$' \
+		env PATH="$sp" KVM_S2_WALK_CACHE="$c" "$S/nested-qemu.sh" version
+	check "  ...no temporary root left" no_leftovers "$c/nested-qemu"
+	expect "a root of a new-enough version is reused, even when the mirror moved on" 0 '' \
+		env PATH="$sp" KVM_S2_WALK_CACHE="$c" FAKE_QEMU_OFFERED= "$S/nested-qemu.sh" provision
+	check "  ...without a second debootstrap" [ "$(wc -l <"$FAKE_CALLS")" -eq 1 ]
+	expect "NESTED_QEMU_VERSION no longer offered -> error listing what is, exit 3" 3 \
+		'NESTED_QEMU_VERSION=1:11\.1\.3\+ds-1~bpo13\+1 is not offered; offered: 1:10\.0\.6\+ds-0\+deb13u2 1:11\.1\.3\+ds-2~bpo13\+1' \
+		env PATH="$sp" KVM_S2_WALK_CACHE="$c" FAKE_QEMU_OFFERED="$ok" \
+		NESTED_QEMU_VERSION='1:11.1.3+ds-1~bpo13+1' "$S/nested-qemu.sh" provision
+	check "  ...the working root is kept, no temporary root left" \
+		bash -c "[ \"\$(cat '$c/nested-qemu/root/var/lib/qemu-version')\" = '1:11.1.3+ds-2~bpo13+1' ] && [ -z \"\$(find '$c/nested-qemu' -maxdepth 1 -name '.root.*')\" ]"
+	expect "NESTED_QEMU_VERSION offered -> exactly that one replaces the root" 0 \
+		'installing qemu-system-arm=1:10\.0\.6\+ds-0\+deb13u2' \
+		env PATH="$sp" KVM_S2_WALK_CACHE="$c" FAKE_QEMU_OFFERED="$ok" \
+		NESTED_QEMU_VERSION='1:10.0.6+ds-0+deb13u2' "$S/nested-qemu.sh" provision
+	echo '1:9.1.0+ds-1' >"$c/nested-qemu/root/var/lib/qemu-version"
+	expect "a root below the minimum -> made again with the newest" 0 \
+		'has qemu-system-arm 1:9\.1\.0\+ds-1, not 9\.2 or newer; making it again' \
+		env PATH="$sp" KVM_S2_WALK_CACHE="$c" FAKE_QEMU_OFFERED="$ok" "$S/nested-qemu.sh" provision
+	check "  ...and now holds 1:11.1.3+ds-2~bpo13+1" \
+		[ "$(cat "$c/nested-qemu/root/var/lib/qemu-version")" = '1:11.1.3+ds-2~bpo13+1' ]
+	c=$TMP/nq2
+	expect "only versions below the minimum offered -> error, exit 3" 3 \
+		'newest qemu-system-arm offered is 1:9\.1\.0\+ds-1 \(QEMU 9\.1\.0\); FEAT_NV2 needs 9\.2 or newer' \
+		env PATH="$sp" KVM_S2_WALK_CACHE="$c" FAKE_QEMU_OFFERED='1:8.2.2+ds-0 1:9.1.0+ds-1' \
+		"$S/nested-qemu.sh" provision
+	check "  ...no root and no temporary root left" \
+		bash -c "[ ! -e '$c/nested-qemu/root' ] && [ -z \"\$(find '$c/nested-qemu' -maxdepth 1 -name '.root.*')\" ]"
+	expect "qemu-system-arm not offered at all -> error, exit 3" 3 \
+		'qemu-system-arm is not offered by trixie or trixie-backports; NESTED_QEMU=' \
+		env PATH="$sp" KVM_S2_WALK_CACHE="$c" FAKE_QEMU_OFFERED= "$S/nested-qemu.sh" provision
+	check "  ...no root and no temporary root left" \
+		bash -c "[ ! -e '$c/nested-qemu/root' ] && [ -z \"\$(find '$c/nested-qemu' -maxdepth 1 -name '.root.*')\" ]"
+}
+
 main() {
 	while getopts h opt; do
 		case $opt in
@@ -340,6 +522,8 @@ main() {
 	chmod +x "$TMP/newqemu"
 	expect "NESTED_QEMU new enough -> used as is" 0 'QEMU emulator version 10\.0\.2' \
 		env NESTED_QEMU="$TMP/newqemu" "$S/nested-qemu.sh" version
+
+	fallback_tests
 
 	echo "# sparse.sh"
 	expect "no tree -> usage" 2 '^Usage:' "$S/sparse.sh"
