@@ -336,6 +336,8 @@ def cmd_compare(args):
                          f"{m.get('mode', '?')} mode, base {m.get('base', '?')}; "
                          f"parameters {m.get('parameters', '?')}; "
                          f"cmdline: {m.get('cmdline', '?')}")
+            if m.get("tools"):
+                lines.append(f"{side} tools: {m['tools']}")
     if before.get("meta") or after.get("meta"):
         lines.append("")
     lines += [

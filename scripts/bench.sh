@@ -163,7 +163,7 @@ parse_kernel() {
 	local kernel=$1 log=$2 kind=$3
 	shift 3
 	python3 "$REPORT" parse "$kernel" "$log" -o "$(dirname "$log")/$kernel.json" --kind "$kind" \
-		--meta "base=$BASE" --meta "parameters=$PARAMS" "$@"
+		--meta "base=$BASE" --meta "parameters=$PARAMS" --meta "tools=$(tool_versions)" "$@"
 }
 
 # compare BEFORE.json AFTER.json [DIR]: the table, CSV, JSON and plot in

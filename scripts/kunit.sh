@@ -147,13 +147,16 @@ run_config() {
 	local base
 	# shellcheck disable=SC2119 # the pristine tree
 	base=$( (base_description) 2>/dev/null) || base=unknown
-	echo "# kvm-s2-walk base: $base" >>"$out.ktap"
-	[ ! -s "$out.json" ] || python3 - "$out.json" "$base" <<'PY' || true
+	local tools
+	tools=$(tool_versions)
+	printf '# kvm-s2-walk base: %s\n# kvm-s2-walk tools: %s\n' "$base" "$tools" >>"$out.ktap"
+	[ ! -s "$out.json" ] || python3 - "$out.json" "$base" "$tools" <<'PY' || true
 import json, sys
 with open(sys.argv[1]) as f:
     data = json.load(f)
 if isinstance(data, dict):
     data["kvm_s2_walk_base"] = sys.argv[2]
+    data["kvm_s2_walk_tools"] = sys.argv[3]
     with open(sys.argv[1], "w") as f:
         json.dump(data, f, indent=4)
 PY

@@ -151,6 +151,38 @@ base_description() {
 	fi
 }
 
+# deb_status_version ROOT PACKAGE: the version dpkg installed in ROOT
+# (read from its status file: no chroot needed), or nothing.
+deb_status_version() {
+	awk -v p="$2" '$1 == "Package:" { on = ($2 == p) } on && $1 == "Version:" { print $2; exit }' \
+		"$1/var/lib/dpkg/status" 2>/dev/null || true
+}
+
+# tool_versions: the exact versions of what builds and runs the kernels,
+# for results files and run logs, so that a figure can be reproduced after
+# Debian's archive has moved on: the compiler, the QEMU that runs the VMs
+# and KUnit, the nested QEMU and sparse when the cache has them.
+tool_versions() {
+	local cc emu nested sp v
+	cc=$("${CROSS_COMPILE}gcc" --version 2>/dev/null | head -n 1) || true
+	emu=$(qemu-system-aarch64 --version 2>/dev/null | sed -n '1s/^QEMU emulator version //p') || true
+	v=$(deb_status_version "$CACHE_DIR/nested-qemu/root" qemu-system-arm)
+	if [ -n "${NESTED_QEMU:-}" ]; then
+		nested="NESTED_QEMU=$NESTED_QEMU, $("$NESTED_QEMU" --version 2>/dev/null | head -n 1)"
+	elif [ -n "$v" ]; then
+		nested="qemu-system-arm $v (Debian trixie root in the cache)"
+	fi
+	if [ -n "${SPARSE:-}" ]; then
+		sp="SPARSE=$SPARSE $("$SPARSE" --version 2>/dev/null)"
+	elif [ -f "$CACHE_DIR/tools/sparse/usr/share/doc/sparse/changelog.Debian.gz" ]; then
+		sp="sparse $(gzip -dc "$CACHE_DIR/tools/sparse/usr/share/doc/sparse/changelog.Debian.gz" |
+			     sed -n '1s/^sparse (\([^)]*\)).*/\1/p') (Debian, unpacked in the cache)"
+	elif command -v sparse >/dev/null; then
+		sp="sparse $(sparse --version 2>/dev/null) (the system's)"
+	fi
+	echo "compiler ${cc:-${CROSS_COMPILE}gcc: none}; QEMU ${emu:-none}; nested QEMU ${nested:-none yet}; sparse ${sp:-none yet}"
+}
+
 # private_apt_opts DIR: set APT_OPTS to the options of a private apt
 # configuration kept in DIR (sources in DIR/sources.list.d, lists, archives),
 # which leaves the system's apt sources and state alone.

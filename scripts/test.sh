@@ -146,6 +146,7 @@ run_stage() {
 print_figures() {
 	local f n
 	echo "    kernels built from $(base_description 2>/dev/null || echo '(no kernel source)')"
+	echo "    tools: $(tool_versions)"
 	for f in "$RESULTS_DIR"/kunit/*.log; do
 		[ "$f" -nt "$1" ] || continue
 		sed -n "s/.*random_seed=\(0x[0-9a-f]*\) iterations=\([0-9]*\).*/    kunit $(basename "$f" .log): seed \1, iterations \2/p" \

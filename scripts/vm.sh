@@ -158,8 +158,8 @@ check_tree_counters() {
 	local c=$RESULTS_DIR/vm/$tree-counters.txt
 	local pages=$((CHECK_MIB * 256)) pmds=$((CHECK_MIB / 2)) l3 l2 tab3 walks
 
-	{ output_of "$log" "cat $DEBUGFS/counters"; echo "# base: $RESULTS_BASE"; } >"$c"
-	{ output_of "$log" "cat $DEBUGFS/table"; echo "# base: $RESULTS_BASE"; } >"${c%.txt}-table.txt"
+	{ output_of "$log" "cat $DEBUGFS/counters"; echo "# base: $RESULTS_BASE"; echo "# tools: $RESULTS_TOOLS"; } >"$c"
+	{ output_of "$log" "cat $DEBUGFS/table"; echo "# base: $RESULTS_BASE"; echo "# tools: $RESULTS_TOOLS"; } >"${c%.txt}-table.txt"
 	echo "--- $tree: walk counters of the eager split (${CHECK_MIB} MiB, 4K pages):"
 	sed 's/^/    /' "${c%.txt}-table.txt"
 
@@ -194,7 +194,7 @@ check_tree_counters() {
 check_teardown() {
 	local tree=$1 log=$2 c line max walks want
 	c=$RESULTS_DIR/vm/$tree-teardown-counters.txt
-	{ output_of "$log" "cat $DEBUGFS/counters" 2; echo "# base: $RESULTS_BASE"; } >"$c"
+	{ output_of "$log" "cat $DEBUGFS/counters" 2; echo "# base: $RESULTS_BASE"; echo "# tools: $RESULTS_TOOLS"; } >"$c"
 	line=$(output_of "$log" "run /vm_churn 0 $CHURN_VMS" | grep '^vm_churn:') || true
 	echo "--- $tree: teardown of $CHURN_VMS empty VMs of 40 bits and of the largest IPA size:"
 	output_of "$log" "run /vm_churn 40 $CHURN_VMS" | grep '^vm_churn:' | sed 's/^/    /' || true
@@ -323,7 +323,7 @@ run_selftests() {
 			done
 			printf ' %s |\n' "${note[$name]:-}"
 		done
-		printf '\nKernels built from %s.\n' "$RESULTS_BASE"
+		results_footer
 	} >"$table"
 	echo "--- in-tree KVM selftests ($table):"
 	sed 's/^/    /' "$table"
@@ -340,6 +340,12 @@ run_selftests() {
 				printf '%s=%s ' "$tree" "${outcome[$tree/$name]}"; done))"
 		fi
 	done
+}
+
+# results_footer: how a results page ends: the base the kernels were built
+# from and the exact versions of the tools.
+results_footer() {
+	printf '\nKernels built from %s.\nTools: %s.\n' "$RESULTS_BASE" "$RESULTS_TOOLS"
 }
 
 # thousandfold WHAT BASELINE PATCHED: passes when the patched kernel's count
@@ -444,8 +450,8 @@ run_nested() {
 		echo "    $tree: ${line:-vm_churn printed nothing}; destroy walks ${walks:-?}"
 	done
 	rm -f "$cmds"
-	printf '\nKernels built from %s.\n' "$RESULTS_BASE" >>"$table"
-	printf '\nKernels built from %s.\n' "$RESULTS_BASE" >>"$l2table"
+	results_footer >>"$table"
+	results_footer >>"$l2table"
 	echo "--- shadow stage-2 walks of $L2_TEST ($l2table):"
 	sed 's/^/    /' "$l2table"
 	# The baseline empties every shadow MMU, one walk per GiB of the
@@ -493,7 +499,7 @@ repeat_selftest() {
 		unset count
 	done
 	rm -f "$cmds"
-	printf '\nKernels built from %s.\n' "$RESULTS_BASE" >>"$summary"
+	results_footer >>"$summary"
 	echo "--- $t, $n boots per kernel ($summary):"
 	sed 's/^/    /' "$summary"
 }
@@ -738,6 +744,7 @@ main() {
 	fi
 	# shellcheck disable=SC2119 # the pristine tree
 	RESULTS_BASE=$( (base_description) 2>/dev/null) || RESULTS_BASE="an unknown base"
+	RESULTS_TOOLS=$(tool_versions)
 	case $cmd in
 	selftests) run_selftests ;;
 	nested) run_nested ;;

@@ -442,6 +442,17 @@ main() {
 			env KERNEL_SRC="$own" bash -c ". '$S/lib.sh'; base_description"
 	fi
 
+	echo "# lib.sh: tool_versions"
+	mkdir -p "$TMP/tv/nested-qemu/root/var/lib/dpkg" "$TMP/tv/tools/sparse/usr/share/doc/sparse"
+	printf 'Package: qemu-system-arm\nStatus: install ok installed\nVersion: 1:11.1.3+ds-2~bpo13+1\n\nPackage: qemu-system-data\nVersion: 9\n' \
+		>"$TMP/tv/nested-qemu/root/var/lib/dpkg/status"
+	echo 'sparse (0.6.4-5) unstable; urgency=medium' | gzip >"$TMP/tv/tools/sparse/usr/share/doc/sparse/changelog.Debian.gz"
+	expect "names the nested QEMU package and sparse of the cache exactly" 0 \
+		'nested QEMU qemu-system-arm 1:11\.1\.3\+ds-2~bpo13\+1 .*; sparse sparse 0\.6\.4-5 \(Debian' \
+		env KVM_S2_WALK_CACHE="$TMP/tv" bash -c ". '$S/lib.sh'; tool_versions"
+	expect "  ...and the compiler" 0 '^compiler [^;]*gcc' \
+		env KVM_S2_WALK_CACHE="$TMP/tv" bash -c ". '$S/lib.sh'; tool_versions"
+
 	echo "# lib.sh: CROSS_COMPILE"
 	expect "CROSS_COMPILE= (empty) is kept: a native build" 0 '^\[\]$' \
 		env CROSS_COMPILE= bash -c ". '$S/lib.sh'; echo \"[\$CROSS_COMPILE]\""
@@ -633,6 +644,11 @@ main() {
 	expect "compare with floor runs: floor column and after / floor (10.00 / 8.00 ms)" 0 \
 		'\| 16417 → 33 \(497\.5×\) \| 8\.00 ± 0\.00 \(1\) \| 1\.25 ± 0\.00 \|' \
 		python3 "$S/bench-report.py" compare "$TMP/b/bl.json" "$TMP/b/pf.json" -o "$TMP/b"
+	mkdir -p "$TMP/b/t"
+	python3 "$S/bench-report.py" parse baseline "$TMP/b/baseline.log" -o "$TMP/b/t/baseline.json" \
+		--kind baseline --meta 'tools=compiler gcc 12.2.0-14; QEMU 7.2.22' >/dev/null
+	expect "compare names each side's tools" 0 '^before tools: compiler gcc 12\.2\.0-14; QEMU 7\.2\.22$' \
+		python3 "$S/bench-report.py" compare "$TMP/b/t/baseline.json" "$TMP/b/pf.json" -o "$TMP/b/t"
 	sed 's/^Enabling.*//' "$TMP/b/patched.log" >"$TMP/b/failed.log"
 	expect "parse --strict of a failed run -> exit 1" 1 '1 failed' \
 		python3 "$S/bench-report.py" parse patched "$TMP/b/failed.log" -o "$TMP/b/f.json" --strict
