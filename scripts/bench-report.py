@@ -51,9 +51,18 @@ INFO_FILES = {
     "cat /sys/module/kvm_s2_walk_stats/version": "module_version",
 }
 
-# Two-sided 95% critical values of Student's t by degrees of freedom.
-T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36,
-       8: 2.31, 9: 2.26, 10: 2.23, 12: 2.18, 15: 2.13, 20: 2.09, 30: 2.04}
+# Two-sided 95% critical values of Student's t by degrees of freedom; a
+# df between two entries takes the lower one (the larger value), so that
+# significance is never overstated.
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365,
+       8: 2.306, 9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160,
+       14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093,
+       20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064, 25: 2.060,
+       26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042, 40: 2.021,
+       60: 2.000, 120: 1.980}
+# What two results files must share to be compared: the parameters of the
+# matrix (backings included), VM or host, page size and the kernel base.
+SAME_META = ["parameters", "mode", "page_size", "base"]
 
 
 def die(msg):
@@ -167,9 +176,14 @@ def welch(a, b):
         return None, "no variance"
     t = (mb - ma) / math.sqrt(va + vb)
     df = (va + vb) ** 2 / ((va * va) / (len(a) - 1) + (vb * vb) / (len(b) - 1))
-    crit = T95[min((k for k in T95 if k >= math.floor(df)), default=30)]
+    crit = t95(df)
     note = "significant (95%)" if abs(t) > crit else "within noise"
     return t, note
+
+
+def t95(df):
+    """The critical t of the largest tabulated df not above df."""
+    return T95[max(k for k in T95 if k <= max(1, math.floor(df)))]
 
 
 def kind_of(counters):
@@ -250,12 +264,28 @@ def ratio_text(r):
     return "∞" if r["split_steps_before"] else "no split walk counted"
 
 
+def metric_name(metric):
+    """A metric as the table shows it, in ms: without the "_s" of seconds."""
+    return metric[:-2] if metric.endswith("_s") else metric
+
+
 def fmt(x, digits=4):
     return "-" if x is None else f"{x:.{digits}f}"
 
 
+def mismatches(before, after):
+    """Why two results files do not compare (empty when they do)."""
+    mb, ma = before.get("meta", {}), after.get("meta", {})
+    return [f"{k}: {mb.get(k, '(none)')!r} before, {ma.get(k, '(none)')!r} after"
+            for k in SAME_META if mb.get(k) != ma.get(k)]
+
+
 def cmd_compare(args):
     before, after = load(args.before), load(args.after)
+    why = mismatches(before, after)
+    if why:
+        die(f"{args.before} and {args.after} do not compare:\n  " + "\n  ".join(why) +
+            "\nrun both with the same parameters, mode and page size, from the same base")
     os.makedirs(args.output, exist_ok=True)
     # Floor runs (eager split off: write protection alone) are not a side
     # of the comparison: the after kernel's, else the before kernel's, are
@@ -346,7 +376,7 @@ def cmd_compare(args):
     for r in rows:
         ratio = r["split_steps_ratio"]
         lines.append(
-            f"| {r['scenario']} | {r['backing']} | {r['mode']} | {r['metric']} "
+            f"| {r['scenario']} | {r['backing']} | {r['mode']} | {metric_name(r['metric'])} "
             f"| {r['mean_before_s'] * 1e3:.2f} ± {r['stdev_before_s'] * 1e3:.2f} ({r['n_before']}) "
             f"| {r['mean_after_s'] * 1e3:.2f} ± {r['stdev_after_s'] * 1e3:.2f} ({r['n_after']}) "
             f"| {fmt(r['delta_pct'], 1)}% | {r['significance']} "
@@ -382,6 +412,9 @@ def plot(args, rows):
                     f"{'NaN' if fm is None else fm * 1e3} "
                     f"{'NaN' if fm is None else r['stdev_floor_s'] * 1e3}\n")
     has_floor = any(r.get("mean_floor_s") is not None for r in rows)
+    for ext in ("svg", "png"):  # none of an earlier run's
+        if os.path.exists(os.path.join(args.output, f"compare.{ext}")):
+            os.remove(os.path.join(args.output, f"compare.{ext}"))
     for term, ext in (("svg size 1100,520", "svg"), ("pngcairo size 1100,520", "png"),
                       ("png size 1100,520", "png")):
         out = os.path.join(args.output, f"compare.{ext}")
@@ -405,7 +438,11 @@ plot '{dat}' using 2:3:xtic(1) title 'before', '' using 4:5 title 'after'{floor_
         r = subprocess.run([gp], input=script, text=True, capture_output=True)
         if r.returncode != 0 and ext == "svg":
             print(f"gnuplot failed: {r.stderr.strip()}", file=sys.stderr)
-    print(f"plot: {os.path.join(args.output, 'compare.svg')}")
+    svg = os.path.join(args.output, "compare.svg")
+    if os.path.exists(svg) and os.path.getsize(svg) > 0:
+        print(f"plot: {svg}")
+    else:
+        print("no plot: gnuplot wrote no compare.svg (above)")
 
 
 def main():

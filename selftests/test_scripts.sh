@@ -649,6 +649,31 @@ main() {
 		--kind baseline --meta 'tools=compiler gcc 12.2.0-14; QEMU 7.2.22' >/dev/null
 	expect "compare names each side's tools" 0 '^before tools: compiler gcc 12\.2\.0-14; QEMU 7\.2\.22$' \
 		python3 "$S/bench-report.py" compare "$TMP/b/t/baseline.json" "$TMP/b/pf.json" -o "$TMP/b/t"
+	expect "the table names metrics without '_s' (its times are in ms)" 0 '^\| 1 \| anonymous \| 6 \| enable_dirty_log \| ' \
+		python3 "$S/bench-report.py" compare "$TMP/b/bl.json" "$TMP/b/pf.json" -o "$TMP/b"
+	python3 "$S/bench-report.py" parse patched "$TMP/b/patched.log" -o "$TMP/b/t/p64.json" \
+		--kind patched --meta page_size=64k --meta 'parameters=-b 64M -s anonymous' >/dev/null
+	expect "compare of results of other parameters and page size -> refused, saying why" 2 \
+		"parameters: '\(none\)' before, '-b 64M -s anonymous' after" \
+		python3 "$S/bench-report.py" compare "$TMP/b/bl.json" "$TMP/b/t/p64.json" -o "$TMP/b/t"
+	expect "  ...naming the page size too" 2 "page_size: '\(none\)' before, '64k' after" \
+		python3 "$S/bench-report.py" compare "$TMP/b/bl.json" "$TMP/b/t/p64.json" -o "$TMP/b/t"
+	python3 "$S/bench-report.py" parse patched "$TMP/b/patched.log" -o "$TMP/b/t/ph.json" \
+		--kind patched --meta mode=host --meta base=B2 >/dev/null
+	expect "compare of a VM run with a host run of another base -> refused" 2 \
+		"mode: '\(none\)' before, 'host' after.*base: '\(none\)' before, 'B2' after" \
+		bash -c "set -o pipefail; python3 '$S/bench-report.py' compare '$TMP/b/bl.json' '$TMP/b/t/ph.json' -o '$TMP/b/t' 2>&1 | tr '\n' ' '"
+	expect "Welch: a df between table entries takes the larger critical t" 0 '^2\.201 2\.16 2\.045 2\.042 12\.706$' \
+		python3 -c "import importlib.util as u; s = u.spec_from_file_location('r', '$S/bench-report.py'); m = u.module_from_spec(s); s.loader.exec_module(m); print(*[m.t95(d) for d in (11.5, 13.9, 29.5, 35, 0.8)])"
+	mkdir -p "$TMP/badgp"
+	printf '#!/bin/sh
+echo "gnuplot: cannot open terminal" >&2
+exit 1
+' >"$TMP/badgp/gnuplot"
+	chmod +x "$TMP/badgp/gnuplot"
+	expect "gnuplot that fails -> 'no plot', never 'plot: <file>'" 0 '^no plot: gnuplot wrote no compare\.svg' \
+		env PATH="$TMP/badgp:$PATH" python3 "$S/bench-report.py" compare "$TMP/b/bl.json" "$TMP/b/pf.json" -o "$TMP/b/t"
+	check "  ...and no plot file from an earlier run left" test ! -e "$TMP/b/t/compare.svg"
 	sed 's/^Enabling.*//' "$TMP/b/patched.log" >"$TMP/b/failed.log"
 	expect "parse --strict of a failed run -> exit 1" 1 '1 failed' \
 		python3 "$S/bench-report.py" parse patched "$TMP/b/failed.log" -o "$TMP/b/f.json" --strict
