@@ -24,7 +24,7 @@ help:
 	@echo '  vm-check    debug module check in full VM kernels, baseline and patched (scripts/vm.sh check)'
 	@echo '  vm-host     the hardware path in the VM: bench.sh host on both kernels (scripts/vm.sh host)'
 	@echo '  vm-selftests in-tree KVM selftests on both VM kernels, same outcomes (scripts/vm.sh selftests)'
-	@echo '  vm-nested   the same with vEL2 guests, kvm-arm.mode=nested under QEMU 11.1 (scripts/vm.sh nested)'
+	@echo '  vm-nested   the same with vEL2 guests, kvm-arm.mode=nested under a QEMU with FEAT_NV2, 9.2+ (scripts/vm.sh nested)'
 	@echo '  bench       before/after dirty_log_perf_test in QEMU (scripts/bench.sh $$BENCH_ARGS)'
 	@echo '  module      build module/ against KDIR=<kernel build dir> (W=1)'
 	@echo '  shellcheck  shellcheck -x on every script'

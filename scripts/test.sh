@@ -34,7 +34,7 @@ Run the stages (default, in this order: ${ALL_STAGES[*]}):
                                           arm64 packages); bench.sh compare gives the walk-step
                                           counts of vm.sh check; the failures it must refuse
   vmselftests scripts/vm.sh selftests     in-tree KVM selftests, same outcome on both kernels
-  vmnested    scripts/vm.sh nested        selftests with vEL2 guests under QEMU 11.1 (FEAT_NV2),
+  vmnested    scripts/vm.sh nested        selftests with vEL2 guests under a QEMU with FEAT_NV2 (9.2+),
                                           kvm-arm.mode=nested, same outcome on both kernels;
                                           the L2 test passes; its shadow unmap walks and the
                                           nested teardown's destroy walks 1000x fewer after

@@ -67,9 +67,10 @@ Commands:
              skip), and no kernel splat. Table: $RESULTS_DIR/vm/selftests.md
 $(printf '               %s\n' "${SELFTESTS[@]}")
   nested     the same with these selftests, each kernel booted with
-             kvm-arm.mode=nested under a QEMU with FEAT_NV2 (QEMU 11.1 in a
-             trixie root, scripts/nested-qemu.sh), so that their guests run
-             at vEL2; KVM must report "VHE+NV2 mode". Table:
+             kvm-arm.mode=nested under a QEMU with FEAT_NV2 (9.2 or newer:
+             trixie's newest, in a root under the cache, scripts/nested-qemu.sh),
+             so that their guests run at vEL2; KVM must report "VHE+NV2
+             mode". Table:
              $RESULTS_DIR/vm/nested-selftests.md
 $(printf '               %s\n' "${NESTED_SELFTESTS[@]}")
   host       the host path, proven in the VM: each kernel booted with an
