@@ -54,10 +54,9 @@ provision() {
 	private_apt_opts "$APT_DIR"
 	APT_OPTS+=(-o "APT::Architecture=arm64" -o "APT::Architectures=arm64")
 	mirror=$(mirror_url)
-	printf 'deb %s %s main\n' "$mirror" "$ARM64_SUITE" >"$APT_DIR/sources.list.d/kvm-s2-walk-arm64.list"
+	debian_list deb "$mirror" "$ARM64_SUITE" >"$APT_DIR/sources.list.d/kvm-s2-walk-arm64.list"
 	step "arm64 userspace: reading the $ARM64_SUITE arm64 package list (private apt configuration)"
-	apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 ||
-		die "$E_PREREQ" "apt-get update for $ARM64_SUITE arm64 failed (log: $APT_DIR/update.log); is the Debian mirror reachable?"
+	private_apt_update "$ARM64_SUITE arm64" "$APT_DIR/update.log"
 	step "arm64 userspace: downloading ${ROOT_PACKAGES[*]}"
 	rm -f "$APT_DIR"/archives/*.deb
 	(cd "$APT_DIR/archives" &&

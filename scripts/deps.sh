@@ -21,6 +21,7 @@ PACKAGES=(
 	xz-utils git dpkg-dev	# fetch-kernel.sh
 	shellcheck		# make test
 	debootstrap		# nested-qemu.sh: QEMU with FEAT_NV2 in a trixie root
+	debian-archive-keyring	# Debian's signatures, for the private apt configurations
 	gnuplot-nox		# bench.sh plots
 )
 if [ -n "$CROSS_COMPILE" ]; then

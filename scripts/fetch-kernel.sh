@@ -44,12 +44,11 @@ private_apt() {
 	mkdir -p "$CACHE_DIR/src"
 	local mirror
 	mirror=$(mirror_url)
-	printf 'deb %s %s main\ndeb-src %s %s main\n' "$mirror" "$DEBIAN_SUITE" \
-		"$mirror" "$DEBIAN_SUITE" >"$APT_DIR/sources.list.d/kvm-s2-walk.list"
+	{ debian_list deb "$mirror" "$DEBIAN_SUITE" && debian_list deb-src "$mirror" "$DEBIAN_SUITE"; } \
+		>"$APT_DIR/sources.list.d/kvm-s2-walk.list"
 
 	step "reading the $DEBIAN_SUITE package lists (private apt configuration)"
-	apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 ||
-		die "$E_PREREQ" "apt-get update for $DEBIAN_SUITE failed (log: $APT_DIR/update.log); is the Debian mirror reachable?"
+	private_apt_update "$DEBIAN_SUITE" "$APT_DIR/update.log"
 }
 
 # unpack_tarball TARBALL NAME ORIGIN: unpack a kernel tarball into

@@ -198,6 +198,30 @@ private_apt_opts() {
 		  -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
 }
 
+# The keyring Debian's archive is checked against by the private apt
+# configurations and debootstrap (Debian's debian-archive-keyring; on
+# Ubuntu, install that package too).
+DEBIAN_KEYRING=${DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
+
+# debian_list TYPE MIRROR SUITE: a sources.list line for Debian's SUITE,
+# checked against DEBIAN_KEYRING whatever the system trusts otherwise.
+debian_list() {
+	[ -r "$DEBIAN_KEYRING" ] ||
+		die "$E_PREREQ" "no Debian archive keyring at $DEBIAN_KEYRING: install debian-archive-keyring (Debian and Ubuntu have it), or set DEBIAN_KEYRING"
+	echo "$1 [signed-by=$DEBIAN_KEYRING] $2 $3 main"
+}
+
+# private_apt_update WHAT LOG: apt-get update of the private configuration
+# in APT_OPTS, its output in LOG; a failure says whether the signatures or
+# the mirror are to blame.
+private_apt_update() {
+	apt-get "${APT_OPTS[@]}" -q update >"$2" 2>&1 && return 0
+	if grep -Eq 'NO_PUBKEY|is not signed|signatures (couldn.t|were invalid)|EXPKEYSIG' "$2"; then
+		die "$E_PREREQ" "apt-get update for $1: the mirror's lists are not signed by a key of $DEBIAN_KEYRING (log: $2); a newer debian-archive-keyring knows the newer suites' keys"
+	fi
+	die "$E_PREREQ" "apt-get update for $1 failed (log: $2); is the Debian mirror reachable?"
+}
+
 # mirror_url: DEBIAN_MIRROR, else the Debian mirror of the system's apt
 # sources (private apt configurations and debootstrap use the same one).
 mirror_url() {

@@ -40,7 +40,7 @@ provision() {
 	need_cmd apt-get dpkg-deb
 	private_apt_opts "$apt"
 	mkdir -p "$CACHE_DIR/tools"
-	echo "deb $(mirror_url) $SPARSE_SUITE main" >"$apt/sources.list.d/$SPARSE_SUITE.list"
+	debian_list deb "$(mirror_url)" "$SPARSE_SUITE" >"$apt/sources.list.d/$SPARSE_SUITE.list"
 	step "sparse: the system's is too old for Linux $(kernel_version "$tree"); unpacking Debian $SPARSE_SUITE's (log: $log)"
 	tmp=$(mktemp -d "$CACHE_DIR/tools/.sparse.XXXXXX")
 	# shellcheck disable=SC2064 # expand now

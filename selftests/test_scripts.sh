@@ -133,7 +133,9 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	-o) shift 2 ;;
 	-*) shift ;;
-	update) exit 0 ;;
+	update) [ -z "${FAKE_APT_NOKEY:-}" ] && exit 0
+		echo "W: GPG error: http://mirror trixie-backports InRelease: The following signatures couldn't be verified because the public key is not available: NO_PUBKEY 6ED0E7B82643E131"
+		exit 100 ;;
 	download) cp "$FAKE_DEBS/${2%%=*}_${2#*=}_all.deb" . 2>/dev/null || { echo "E: Version '${2#*=}' for '${2%%=*}' was not found"; exit 100; }; exit 0 ;;
 	*) echo "stand-in apt-get: $1?"; exit 100 ;;
 	esac
@@ -157,10 +159,11 @@ done
 SH
 	cat >"$b/debootstrap" <<'SH'
 #!/bin/bash
-# debootstrap --variant=minbase SUITE DIR MIRROR
+# debootstrap [OPTIONS] SUITE DIR MIRROR
 echo "debootstrap $*" >>"$FAKE_CALLS"
-mkdir -p "$3/etc/apt/sources.list.d" "$3/usr/bin" "$3/var/lib"
-cp "$FAKE_TEMPLATE"/* "$3/usr/bin/"
+while [ "${1#-}" != "$1" ]; do shift; done
+mkdir -p "$2/etc/apt/sources.list.d" "$2/usr/bin" "$2/var/lib"
+cp "$FAKE_TEMPLATE"/* "$2/usr/bin/"
 SH
 	cat >"$b/unshare" <<'SH'
 #!/bin/bash
@@ -246,6 +249,16 @@ fallback_tests() {
 		env -u KERNEL_SRC PATH="$sp" KVM_S2_WALK_CACHE="$c" "$S/fetch-kernel.sh"
 	check "  ...no source tree, link or temporary directory left" \
 		bash -c "[ ! -e '$c/src/current' ] && [ -z \"\$(ls -A '$c/src')\" ]"
+	expect "no Debian archive keyring (e.g. Ubuntu without debian-archive-keyring) -> error naming the package" 3 \
+		'no Debian archive keyring at /nonexistent: install debian-archive-keyring' \
+		env -u KERNEL_SRC PATH="$sp" KVM_S2_WALK_CACHE="$c" DEBIAN_KEYRING=/nonexistent "$S/fetch-kernel.sh"
+	: >"$TMP/keyring.gpg"
+	expect "lists not signed by a key of the keyring -> error about the keyring, not the mirror" 3 \
+		"not signed by a key of $TMP/keyring\.gpg" \
+		env -u KERNEL_SRC PATH="$sp" KVM_S2_WALK_CACHE="$c" DEBIAN_KEYRING="$TMP/keyring.gpg" FAKE_APT_NOKEY=1 \
+		"$S/fetch-kernel.sh"
+	check "  ...the list names that keyring" grep -q "^deb \[signed-by=$TMP/keyring.gpg\] .* trixie-backports main" \
+		"$c/apt/sources.list.d/kvm-s2-walk.list"
 
 	echo "# nested-qemu.sh: what trixie(-backports) offers (stand-in apt, debootstrap, chroot)"
 	c=$TMP/nq
@@ -260,6 +273,8 @@ fallback_tests() {
 	expect "a root of a new-enough version is reused, even when the mirror moved on" 0 '' \
 		env PATH="$sp" KVM_S2_WALK_CACHE="$c" FAKE_QEMU_OFFERED= "$S/nested-qemu.sh" provision
 	check "  ...without a second debootstrap" [ "$(wc -l <"$FAKE_CALLS")" -eq 1 ]
+	check "  ...and the one debootstrap checked Debian's keyring" \
+		grep -q -- "--keyring=$DEBIAN_KEYRING trixie" "$FAKE_CALLS"
 	expect "NESTED_QEMU_VERSION no longer offered -> error listing what is, exit 3" 3 \
 		'NESTED_QEMU_VERSION=1:11\.1\.3\+ds-1~bpo13\+1 is not offered; offered: 1:10\.0\.6\+ds-0\+deb13u2 1:11\.1\.3\+ds-2~bpo13\+1' \
 		env PATH="$sp" KVM_S2_WALK_CACHE="$c" FAKE_QEMU_OFFERED="$ok" \
