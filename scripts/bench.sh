@@ -7,9 +7,9 @@
 
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=scripts/vm-lib.sh
-. "$(dirname "$0")/vm-lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/vm-lib.sh"
 
 REPORT=$REPO_ROOT/scripts/bench-report.py
 ALL_BACKINGS="anonymous anonymous_thp anonymous_hugetlb_2mb anonymous_hugetlb_1gb"
@@ -314,6 +314,24 @@ host_probe() {
 	PROBE="tables.l3=$tab visited.l3=$vis"
 }
 
+# host_progress N LOG: the output of run-commands.sh into LOG, and on the
+# screen a line per run ("run k/N: ...") and whatever went wrong.
+host_progress() {
+	local n=$1 log=$2 line prev='' k=0 t0=$SECONDS
+	: >"$log"
+	while IFS= read -r line; do
+		printf '%s\n' "$line" >>"$log"
+		case $line in
+		"@@ cmd mark run "*)
+			k=$((k + 1))
+			printf '    run %d/%d: %s (%s)\n' "$k" "$n" "${line#@@ cmd mark run }" "$(elapsed $((SECONDS - t0)))" ;;
+		"@@ unexpected"*) printf '    %s: %s\n' "${line#@@ }" "$prev" ;;
+		"@@ done"*) printf '    %s\n' "$line" ;;
+		esac
+		prev=$line
+	done
+}
+
 run_host() {
 	local label=$1 kind cmds log test module rc=0 errors vermagic out
 	LABEL=$label
@@ -357,8 +375,9 @@ run_host() {
 	cmds=$OUT/$label.commands log=$OUT/$label.log
 	matrix_commands "$label" "$test" "$module" host \
 		"$([ "$kind" != patched ] || [ "$FLOOR" = 0 ] || echo floor)" >"$cmds"
-	step "bench host $label: $(grep -c '^mark run' "$cmds") runs; log: $log"
-	"$REPO_ROOT/scripts/run-commands.sh" "$cmds" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+	step "bench host $label: $(grep -c '^mark run' "$cmds") runs; each run's output: $log"
+	"$REPO_ROOT/scripts/run-commands.sh" "$cmds" 2>&1 | host_progress "$(grep -c '^mark run' "$cmds")" "$log" ||
+		rc=${PIPESTATUS[0]}
 	errors=$(sed -n 's/^@@ done errors=//p' "$log" | tail -n 1)
 	[ -n "$errors" ] ||
 		die "$E_FAIL" "scripts/run-commands.sh did not finish (exit $rc, no '@@ done' line); log: $log"
@@ -452,4 +471,5 @@ main() {
 	esac
 }
 
-main "$@"
+# Sourced (the self-tests do, for its functions): define them, run nothing.
+[ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"

@@ -599,6 +599,14 @@ main() {
 	expect "unknown command -> error" 2 "unknown command 'bogus'" "$S/bench.sh" -o "$TMP/b" bogus
 	expect "compare with a missing file -> error" 2 'no such results file' \
 		"$S/bench.sh" -o "$TMP/b" compare /nonexistent /nonexistent
+	printf '%s\n' '@@ cmd mark run kernel=b scenario=1 rep=1' '@@ ok mark run kernel=b scenario=1 rep=1' \
+		'lots of output' '@@ cmd run /bin/false' '@@ fail run /bin/false (exit status 1)' \
+		'@@ unexpected failure' '@@ cmd mark run kernel=b scenario=2 rep=1' '@@ done errors=1' >"$TMP/hp.in"
+	expect "host mode's screen: run k/N per run" 0 '^    run 2/2: kernel=b scenario=2 rep=1 \(0m0[0-9]s\)$' \
+		bash -c ". '$S/bench.sh'; host_progress 2 '$TMP/hp.log' <'$TMP/hp.in'"
+	expect "  ...and what went wrong, with its command" 0 '^    unexpected failure: @@ fail run /bin/false \(exit status 1\)$' \
+		bash -c ". '$S/bench.sh'; host_progress 2 '$TMP/hp.log' <'$TMP/hp.in'"
+	check "  ...while the log has every line" cmp -s "$TMP/hp.in" "$TMP/hp.log"
 	: >"$TMP/fake.ko"
 	expect "host: a label that is neither baseline nor patched -> error" 2 \
 		"LABEL 'mykernel' must start with 'baseline'" "$S/bench.sh" -o "$TMP/b" host mykernel
