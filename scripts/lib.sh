@@ -173,12 +173,12 @@ tool_versions() {
 		nested="qemu-system-arm $v (Debian trixie root in the cache)"
 	fi
 	if [ -n "${SPARSE:-}" ]; then
-		sp="SPARSE=$SPARSE $("$SPARSE" --version 2>/dev/null)"
+		sp="SPARSE=$SPARSE, $("$SPARSE" --version 2>/dev/null)"
 	elif [ -f "$CACHE_DIR/tools/sparse/usr/share/doc/sparse/changelog.Debian.gz" ]; then
-		sp="sparse $(gzip -dc "$CACHE_DIR/tools/sparse/usr/share/doc/sparse/changelog.Debian.gz" |
+		sp="$(gzip -dc "$CACHE_DIR/tools/sparse/usr/share/doc/sparse/changelog.Debian.gz" |
 			     sed -n '1s/^sparse (\([^)]*\)).*/\1/p') (Debian, unpacked in the cache)"
 	elif command -v sparse >/dev/null; then
-		sp="sparse $(sparse --version 2>/dev/null) (the system's)"
+		sp="$(sparse --version 2>/dev/null) (the system's)"
 	fi
 	echo "compiler ${cc:-${CROSS_COMPILE}gcc: none}; QEMU ${emu:-none}; nested QEMU ${nested:-none yet}; sparse ${sp:-none yet}"
 }

@@ -463,7 +463,7 @@ main() {
 		>"$TMP/tv/nested-qemu/root/var/lib/dpkg/status"
 	echo 'sparse (0.6.4-5) unstable; urgency=medium' | gzip >"$TMP/tv/tools/sparse/usr/share/doc/sparse/changelog.Debian.gz"
 	expect "names the nested QEMU package and sparse of the cache exactly" 0 \
-		'nested QEMU qemu-system-arm 1:11\.1\.3\+ds-2~bpo13\+1 .*; sparse sparse 0\.6\.4-5 \(Debian' \
+		'nested QEMU qemu-system-arm 1:11\.1\.3\+ds-2~bpo13\+1 .*; sparse 0\.6\.4-5 \(Debian' \
 		env KVM_S2_WALK_CACHE="$TMP/tv" bash -c ". '$S/lib.sh'; tool_versions"
 	expect "  ...and the compiler" 0 '^compiler [^;]*gcc' \
 		env KVM_S2_WALK_CACHE="$TMP/tv" bash -c ". '$S/lib.sh'; tool_versions"
