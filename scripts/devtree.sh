@@ -20,7 +20,7 @@ Create a git tree at DIR (default: $CACHE_DIR/dev/linux) holding the
 pristine kernel source as the commit tagged '$BASE_TAG' and the series
 of $PATCHES_DIR applied on top with 'git am'. DIR must not exist yet.
 
-Environment: KERNEL_SRC, FORCE, KVM_S2_WALK_CACHE (see README.md).
+Environment: KERNEL_SRC, FORCE, KVM_S2_WALK_CACHE (see Documentation/workbench.md).
 Exit codes: 0 ok, $E_FAIL a patch does not apply, $E_USAGE bad arguments.
 USAGE
 }
