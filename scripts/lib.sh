@@ -203,11 +203,16 @@ private_apt_opts() {
 # Ubuntu, install that package too).
 DEBIAN_KEYRING=${DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 
+# need_keyring: DEBIAN_KEYRING can be read, or a clear error.
+need_keyring() {
+	[ -r "$DEBIAN_KEYRING" ] ||
+		die "$E_PREREQ" "no Debian archive keyring at $DEBIAN_KEYRING: install debian-archive-keyring (Debian and Ubuntu have it), or set DEBIAN_KEYRING"
+}
+
 # debian_list TYPE MIRROR SUITE: a sources.list line for Debian's SUITE,
 # checked against DEBIAN_KEYRING whatever the system trusts otherwise.
 debian_list() {
-	[ -r "$DEBIAN_KEYRING" ] ||
-		die "$E_PREREQ" "no Debian archive keyring at $DEBIAN_KEYRING: install debian-archive-keyring (Debian and Ubuntu have it), or set DEBIAN_KEYRING"
+	need_keyring
 	echo "$1 [signed-by=$DEBIAN_KEYRING] $2 $3 main"
 }
 

@@ -150,8 +150,7 @@ provision() {
 			echo "not ${NESTED_QEMU_VERSION:-$NESTED_QEMU_MIN or newer}"); making it again"
 	fi
 	step "nested QEMU: debootstrap $NESTED_SUITE (minbase) from $mirror (about 30 s; log: $log)"
-	[ -r "$DEBIAN_KEYRING" ] ||
-		die "$E_PREREQ" "no Debian archive keyring at $DEBIAN_KEYRING: install debian-archive-keyring, or set DEBIAN_KEYRING"
+	need_keyring
 	debootstrap --variant=minbase --keyring="$DEBIAN_KEYRING" "$NESTED_SUITE" "$tmp" "$mirror" >"$log" 2>&1 ||
 		die "$E_PREREQ" "debootstrap $NESTED_SUITE failed (log: $log); is the Debian mirror reachable?"
 	echo "deb $mirror $NESTED_SUITE-backports main" >"$tmp/etc/apt/sources.list.d/backports.list"

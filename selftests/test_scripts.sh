@@ -687,7 +687,7 @@ main() {
 		"mode: '\(none\)' before, 'host' after.*base: '\(none\)' before, 'B2' after" \
 		bash -c "set -o pipefail; python3 '$S/bench-report.py' compare '$TMP/b/bl.json' '$TMP/b/t/ph.json' -o '$TMP/b/t' 2>&1 | tr '\n' ' '"
 	expect "Welch: a df between table entries takes the larger critical t" 0 '^2\.201 2\.16 2\.045 2\.042 12\.706$' \
-		python3 -c "import importlib.util as u; s = u.spec_from_file_location('r', '$S/bench-report.py'); m = u.module_from_spec(s); s.loader.exec_module(m); print(*[m.t95(d) for d in (11.5, 13.9, 29.5, 35, 0.8)])"
+		python3 -B -c "import importlib.util as u; s = u.spec_from_file_location('r', '$S/bench-report.py'); m = u.module_from_spec(s); s.loader.exec_module(m); print(*[m.t95(d) for d in (11.5, 13.9, 29.5, 35, 0.8)])"
 	mkdir -p "$TMP/badgp"
 	printf '#!/bin/sh
 echo "gnuplot: cannot open terminal" >&2
